@@ -1,0 +1,266 @@
+"""Run configuration: frozen dataclasses, ``section.key=value`` overrides and a JSON round trip.
+
+A :class:`Config` has five sections, each a frozen dataclass: ``model`` (the decoder's shape),
+``mesh`` (how devices are arranged), ``optimizer`` (AdamW and its schedule), ``data`` (corpus,
+language, tokenizer, sequence length) and ``train`` (budget, batch, logging, checkpoints). The
+resolved config is written into every run dir as ``config.json``; :func:`from_json` reads it back,
+so a run can always be reproduced from its own directory.
+
+Model shapes come from the named ladder in :mod:`codescale_jax.model.ladder` (``micro-0.1m`` ...
+``micro-3.2m`` for CPUs, ``0.1b`` ... ``14b`` for accelerators).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import typing
+from typing import Any, Iterable
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Shape and numerics of the LLaMA-style decoder.
+
+    ``vocab_size`` 0 means "take it from the tokenizer"; the embedding table is padded up to a
+    multiple of ``vocab_multiple`` so that it shards evenly (the padded logits are masked out of the
+    loss, so the loss is over the real vocabulary only).
+    """
+
+    name: str = "custom"
+    d_model: int = 128
+    n_layers: int = 2
+    n_heads: int = 4
+    n_kv_heads: int = 4  # < n_heads: grouped-query attention
+    head_dim: int = 0  # 0: d_model // n_heads
+    d_ff: int = 352
+    vocab_size: int = 0
+    vocab_multiple: int = 128
+    tie_embeddings: bool = False
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-5
+    init_std: float = 0.02
+    dtype: str = "float32"  # compute dtype ("bfloat16" on accelerators)
+    param_dtype: str = "float32"
+    attention: str = "xla"  # implementation name in codescale_jax.kernels
+    remat: str = "none"  # none | full | dots (recompute all but matmul outputs in the backward pass)
+    scan_layers: bool = False  # one scanned block instead of n_layers unrolled ones (faster compiles)
+
+    @property
+    def resolved_head_dim(self) -> int:
+        return self.head_dim or self.d_model // self.n_heads
+
+    def padded_vocab(self, vocab_size: int | None = None) -> int:
+        v = vocab_size or self.vocab_size
+        if v <= 0:
+            raise ValueError("model.vocab_size is unset; resolve it from the tokenizer first")
+        m = max(1, self.vocab_multiple)
+        return int(math.ceil(v / m) * m)
+
+
+@dataclasses.dataclass(frozen=True)
+class MeshConfig:
+    """Device mesh sizes. One axis may be -1 (use every remaining device).
+
+    ``data`` replicates parameters, ``fsdp`` shards parameters and optimizer state along d_model
+    (and the batch, like ``data``), ``tensor`` shards heads, the MLP hidden size and the vocabulary.
+    """
+
+    data: int = -1
+    fsdp: int = 1
+    tensor: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerConfig:
+    """AdamW with warmup then cosine decay, warmup-stable-decay (``wsd``) or a constant rate."""
+
+    lr: float = 3e-3
+    schedule: str = "cosine"  # cosine | wsd | constant
+    warmup_steps: int = -1  # -1: 2% of the run, at least 1 step
+    min_lr_ratio: float = 0.1  # final rate as a fraction of lr
+    decay_fraction: float = 0.2  # wsd only: the last fraction of steps that decays
+    b1: float = 0.9
+    b2: float = 0.95
+    eps: float = 1e-8
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0  # global-norm clipping; 0 disables
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Where documents come from and how they are tokenized and packed."""
+
+    corpus: str = "embedded"  # "embedded" (the stdlib source) or "shards" (corpus_dir/<lang>/<split>*.array_record)
+    corpus_dir: str = ""
+    language: str = "python"
+    tokenizer: str = "bytes"  # "bytes" or the path of a SentencePiece model
+    seq_len: int = 256
+    strategy: str = "monolingual"  # recorded in the results row
+    eval_split: str = "validation"
+    eval_tokens: int = 65536  # validation tokens scored at the end (and at every eval_every)
+    shuffle: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Budget and bookkeeping. ``tokens`` (or ``steps``) sets the run length; steps win if both set."""
+
+    tokens: int = 0
+    steps: int = 0
+    batch_size: int = 16  # global rows per step
+    seed: int = 0
+    log_every: int = 10
+    eval_every: int = 0  # 0: only at the end
+    checkpoint_every: int = 200  # 0: only at the end
+    keep_checkpoints: int = 2
+    run_id: str = ""  # default: the name of the run dir
+    tensorboard: bool = True
+
+    def tokens_per_step(self, seq_len: int) -> int:
+        return self.batch_size * seq_len
+
+    def total_steps(self, seq_len: int) -> int:
+        if self.steps > 0:
+            return self.steps
+        if self.tokens > 0:
+            return max(1, math.ceil(self.tokens / self.tokens_per_step(seq_len)))
+        raise ValueError("set train.tokens (e.g. --tokens 2e6) or train.steps")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    mesh: MeshConfig = dataclasses.field(default_factory=MeshConfig)
+    optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+
+SECTIONS: dict[str, type] = {
+    "model": ModelConfig, "mesh": MeshConfig, "optimizer": OptimizerConfig, "data": DataConfig,
+    "train": TrainConfig,
+}
+
+
+class ConfigError(ValueError):
+    """A bad override, an unknown key or a config file that does not match the schema."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Overrides
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _parse_value(raw: Any, typ: Any, where: str) -> Any:
+    """Convert ``raw`` (a string from the command line, or a JSON value) to ``typ``, or raise."""
+    try:
+        if typ is bool:
+            if isinstance(raw, bool):
+                return raw
+            s = str(raw).strip().lower()
+            if s in ("1", "true", "yes", "on"):
+                return True
+            if s in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if typ is int:
+            if isinstance(raw, bool):
+                raise ValueError
+            if isinstance(raw, int):
+                return raw
+            f = float(raw)  # accepts "2e6"
+            if not f.is_integer():
+                raise ValueError
+            return int(f)
+        if typ is float:
+            if isinstance(raw, bool):
+                raise ValueError
+            return float(raw)
+        if typ is str:
+            return str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: cannot read {raw!r} as {typ.__name__}") from None
+    raise ConfigError(f"{where}: unsupported field type {typ!r}")
+
+
+def replace(cfg: Config, section: str, **values: Any) -> Config:
+    """Return ``cfg`` with keys of one section replaced (type-checked like an override)."""
+    return apply_overrides(cfg, {f"{section}.{k}": v for k, v in values.items()})
+
+
+def apply_overrides(cfg: Config, overrides: Iterable[str] | dict[str, Any]) -> Config:
+    """Apply ``["section.key=value", ...]`` (or a ``{"section.key": value}`` dict) to ``cfg``.
+
+    Unknown sections or keys and values of the wrong type raise :class:`ConfigError` naming the
+    valid choices, so a typo never silently runs the wrong experiment.
+    """
+    items: list[tuple[str, Any]] = []
+    if isinstance(overrides, dict):
+        items = list(overrides.items())
+    else:
+        for ov in overrides:
+            if "=" not in ov:
+                raise ConfigError(f"override {ov!r} is not of the form section.key=value")
+            key, val = ov.split("=", 1)
+            items.append((key.strip(), val.strip()))
+    sections = {name: getattr(cfg, name) for name in SECTIONS}
+    for key, val in items:
+        if key.count(".") != 1:
+            raise ConfigError(f"override key {key!r} must be section.key; sections: {', '.join(SECTIONS)}")
+        sec, name = key.split(".")
+        if sec not in SECTIONS:
+            raise ConfigError(f"unknown config section {sec!r} in {key!r}; sections: {', '.join(SECTIONS)}")
+        types = _field_types(SECTIONS[sec])
+        if name not in types:
+            raise ConfigError(f"unknown key {name!r} in section {sec!r}; keys: {', '.join(types)}")
+        sections[sec] = dataclasses.replace(sections[sec], **{name: _parse_value(val, types[name], key)})
+    return Config(**sections)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON round trip
+
+
+def to_dict(cfg: Config) -> dict[str, dict[str, Any]]:
+    return {name: dataclasses.asdict(getattr(cfg, name)) for name in SECTIONS}
+
+
+def from_dict(d: dict[str, Any]) -> Config:
+    """Inverse of :func:`to_dict`; unknown sections or keys are an error (the schema changed)."""
+    unknown = set(d) - set(SECTIONS)
+    if unknown:
+        raise ConfigError(f"unknown config sections {sorted(unknown)}; expected {list(SECTIONS)}")
+    flat = {f"{sec}.{k}": v for sec, values in d.items() for k, v in values.items()}
+    return apply_overrides(Config(), flat)
+
+
+def to_json(cfg: Config) -> str:
+    return json.dumps(to_dict(cfg), indent=2) + "\n"
+
+
+def from_json(text: str) -> Config:
+    return from_dict(json.loads(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Construction
+
+
+def make_config(model: str | ModelConfig = "micro-0.4m", *, language: str = "python", tokens: float = 0,
+                overrides: Iterable[str] | dict[str, Any] = ()) -> Config:
+    """The usual entry point: a ladder model by name, a language, a token budget, then overrides."""
+    from codescale_jax import languages
+    from codescale_jax.model.ladder import model_config
+
+    mcfg = model if isinstance(model, ModelConfig) else model_config(model)
+    cfg = Config(model=mcfg)
+    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, language=languages.canonical(language)))
+    if tokens:
+        cfg = replace(cfg, "train", tokens=tokens)
+    return apply_overrides(cfg, overrides)

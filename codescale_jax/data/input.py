@@ -1,0 +1,115 @@
+"""The training input: documents -> tokens -> packed rows -> batches, as one Grain pipeline.
+
+``documents(data_cfg, language, split)`` is the single place that knows where text comes from:
+
+* ``data.corpus=embedded`` (default): the Python interpreter's own standard-library source,
+  split by top-level module (Python only; present on every machine);
+* ``data.corpus=shards``: ArrayRecord shards ``<data.corpus_dir>/<language>/<split>*.array_record``.
+
+Every document is encoded as ``<lang:ID> text <eos>`` (the language tag lets one model serve a
+mixture and matches the pair format of the parallel data). The training pipeline shuffles
+documents (reshuffled every epoch, repeated forever), tokenizes, packs to ``seq_len + 1``
+(:mod:`codescale_jax.data.packing`) and batches; its iterator state is checkpointed with the model,
+so a resumed run sees exactly the batches an uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import grain
+import numpy as np
+
+from codescale_jax import languages
+from codescale_jax.config import DataConfig
+from codescale_jax.data import tokenizer as tokenizer_lib
+from codescale_jax.data.packing import PackedRowsIterDataset, lm_batch
+
+
+class EmptyCorpusError(ValueError):
+    pass
+
+
+def get_tokenizer(data_cfg: DataConfig):
+    return tokenizer_lib.from_spec(data_cfg.tokenizer)
+
+
+def documents(data_cfg: DataConfig, language: str, split: str) -> Sequence[str]:
+    """A random-access sequence of document strings (``len`` and ``[i]``) for one language and split."""
+    lang = languages.canonical(language)
+    if data_cfg.corpus == "embedded":
+        if lang != "python":
+            raise ValueError(f"the embedded corpus is Python source only, not {lang!r}; build shards and pass "
+                             "--set data.corpus=shards --set data.corpus_dir=DIR")
+        from codescale_jax.data.embedded import stdlib_python_documents
+
+        docs = stdlib_python_documents(split)
+    elif data_cfg.corpus == "shards":
+        if not data_cfg.corpus_dir:
+            raise ValueError("data.corpus=shards needs data.corpus_dir (a directory with manifest.json)")
+        from codescale_jax.data.shards import open_documents
+
+        docs = open_documents(data_cfg.corpus_dir, lang, split)
+    else:
+        raise ValueError(f"unknown data.corpus {data_cfg.corpus!r}; use 'embedded' or 'shards'")
+    if len(docs) == 0:
+        raise EmptyCorpusError(f"no {lang} documents in split {split!r} of corpus {data_cfg.corpus!r}")
+    return docs
+
+
+class Encode(grain.transforms.Map):
+    """Document text -> int32 token ids ``<lang:ID> ... <eos>``."""
+
+    def __init__(self, tok, language: str):
+        self._tok = tok
+        self._prefix = [tok.special_id(languages.get(language).tag)]
+        self._eos = [tok.eos_id]
+
+    def map(self, text: str) -> np.ndarray:
+        return np.asarray(self._prefix + self._tok.encode(text) + self._eos, dtype=np.int32)
+
+
+def train_dataset(data_cfg: DataConfig, batch_size: int, *, seed: int, language: str | None = None,
+                  process_index: int = 0, process_count: int = 1) -> grain.IterDataset:
+    """Infinite dataset of per-process batches of packed rows ``[batch_size, seq_len + 1]``.
+
+    ``batch_size`` is per process; documents are split across processes by index so hosts never
+    read the same document in the same epoch.
+    """
+    lang = language or data_cfg.language
+    tok = get_tokenizer(data_cfg)
+    ds = grain.MapDataset.source(documents(data_cfg, lang, "train"))
+    if process_count > 1:
+        ds = ds[process_index::process_count]
+    if data_cfg.shuffle:
+        ds = ds.shuffle(seed=seed)
+    ds = ds.repeat(None).map(Encode(tok, lang)).to_iter_dataset()
+    ds = PackedRowsIterDataset(ds, data_cfg.seq_len + 1)
+    return ds.batch(batch_size, drop_remainder=True)
+
+
+def eval_batches(data_cfg: DataConfig, batch_size: int, *, language: str | None = None,
+                 max_tokens: int | None = None) -> list[dict[str, np.ndarray]]:
+    """The fixed validation set: the held-out split in corpus order, packed, first ``max_tokens``
+    target tokens (default ``data.eval_tokens``), as next-token batches. The last batch is padded
+    with empty rows (loss mask 0) so every batch has the training shape."""
+    lang = language or data_cfg.language
+    tok = get_tokenizer(data_cfg)
+    budget = data_cfg.eval_tokens if max_tokens is None else max_tokens
+    ds = grain.MapDataset.source(documents(data_cfg, lang, data_cfg.eval_split)).map(Encode(tok, lang))
+    it: Iterator = iter(PackedRowsIterDataset(ds.to_iter_dataset(), data_cfg.seq_len + 1))
+    rows, seen = [], 0
+    for row in it:
+        rows.append(row)
+        seen += data_cfg.seq_len
+        if seen >= budget:
+            break
+    if not rows:
+        raise EmptyCorpusError(f"the {data_cfg.eval_split!r} split of {lang} is empty")
+    while len(rows) % batch_size:
+        rows.append({k: np.zeros_like(v) for k, v in rows[0].items()})
+    out = []
+    for i in range(0, len(rows), batch_size):
+        chunk = rows[i:i + batch_size]
+        out.append(lm_batch({k: np.stack([r[k] for r in chunk]) for k in chunk[0]}))
+    return out

@@ -1,0 +1,203 @@
+"""A LLaMA-style decoder in Flax Linen, used functionally (``init`` / ``apply``).
+
+Pre-norm blocks: ``x + Attn(RMSNorm(x))`` then ``x + SwiGLU(RMSNorm(x))``; rotary position
+embeddings; multi-head or grouped-query attention; optional tied input/output embeddings.
+
+Layout choices made for speed and for sharding:
+
+* **Fused QKV.** One ``[d_model, kv_heads, group + 2, head_dim]`` matrix yields, per key/value
+  head, its ``group`` query heads, its key and its value. One matmul instead of three, and
+  tensor parallelism shards the ``kv_heads`` dimension so every shard holds whole GQA groups.
+  Query head ``h`` reads key/value head ``h // group`` (the layout of ``kernels.attention``).
+* **Fused gate/up.** One ``[d_model, 2, d_ff]`` matrix for the SwiGLU gate and up projections.
+* **Packed sequences.** ``segment_ids`` keep documents of a packed row from attending to each
+  other (0 marks padding) and ``positions`` restart at 0 for each document, so a document's
+  outputs do not depend on what it was packed with.
+* **Vocabulary padding.** The embedding table has ``padded_vocab`` rows (an even shard count);
+  logits of the padding ids are set to a large negative number, so softmax and loss cover the
+  real vocabulary only.
+
+Every parameter carries logical axis names (see :mod:`codescale_jax.parallel.rules`). Parameters
+are stored in ``param_dtype``; matmuls run in ``dtype`` with float32 accumulation for the logits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from codescale_jax import kernels
+from codescale_jax.config import ModelConfig
+from codescale_jax.parallel.rules import constrain
+
+NEG_LOGIT = -1e9
+
+
+def _normal(std: float):
+    return nn.initializers.normal(stddev=std)
+
+
+def _param(module: nn.Module, name: str, shape, axes, init, cfg: ModelConfig):
+    return module.param(name, nn.with_logical_partitioning(init, axes), shape, jnp.dtype(cfg.param_dtype))
+
+
+def rope(x: jax.Array, positions: jax.Array, theta: float) -> jax.Array:
+    """Rotary embedding of ``x [B, T, H, D]`` at integer ``positions [B, T]`` (rotate-half form)."""
+    half = x.shape[-1] // 2
+    inv_freq = theta ** (-jnp.arange(half, dtype=jnp.float32) / half)
+    angle = positions.astype(jnp.float32)[..., None] * inv_freq  # [B, T, half]
+    sin = jnp.sin(angle)[:, :, None, :].astype(x.dtype)
+    cos = jnp.cos(angle)[:, :, None, :].astype(x.dtype)
+    x1, x2 = x[..., :half], x[..., half:]
+    return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+
+
+class RMSNorm(nn.Module):
+    cfg: ModelConfig
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        scale = _param(self, "scale", (x.shape[-1],), ("norm",), nn.initializers.ones, self.cfg)
+        xf = x.astype(jnp.float32)
+        y = xf * jax.lax.rsqrt(jnp.mean(xf * xf, axis=-1, keepdims=True) + self.cfg.norm_eps)
+        return (y * scale.astype(jnp.float32)).astype(jnp.dtype(self.cfg.dtype))
+
+
+class Attention(nn.Module):
+    cfg: ModelConfig
+
+    @nn.compact
+    def __call__(self, x, segment_ids, positions):
+        c = self.cfg
+        dtype = jnp.dtype(c.dtype)
+        hd, kv = c.resolved_head_dim, c.n_kv_heads
+        if c.n_heads % kv:
+            raise ValueError(f"n_heads={c.n_heads} must be a multiple of n_kv_heads={kv}")
+        group = c.n_heads // kv
+        b, t, _ = x.shape
+        wqkv = _param(self, "wqkv", (c.d_model, kv, group + 2, hd), ("embed", "kv_heads", "qkv", "head_dim"),
+                      _normal(c.init_std), c)
+        qkv = jnp.einsum("btd,dkgh->btkgh", x, wqkv.astype(dtype))
+        q = qkv[:, :, :, :group].reshape(b, t, kv * group, hd)
+        k, v = qkv[:, :, :, group], qkv[:, :, :, group + 1]
+        q = constrain(rope(q, positions, c.rope_theta), ("batch", "length", "act_heads", None))
+        k = constrain(rope(k, positions, c.rope_theta), ("batch", "length", "act_heads", None))
+        v = constrain(v, ("batch", "length", "act_heads", None))
+        o = kernels.attention(q, k, v, segment_ids, causal=True, impl=c.attention)
+        wo = _param(self, "wo", (c.n_heads, hd, c.d_model), ("heads", "head_dim", "embed"),
+                    _normal(c.init_std / math.sqrt(2 * c.n_layers)), c)
+        return jnp.einsum("bthd,hde->bte", o.astype(dtype), wo.astype(dtype))
+
+
+class MLP(nn.Module):
+    cfg: ModelConfig
+
+    @nn.compact
+    def __call__(self, x):
+        c = self.cfg
+        dtype = jnp.dtype(c.dtype)
+        w_gu = _param(self, "w_gate_up", (c.d_model, 2, c.d_ff), ("embed", "gate", "mlp"), _normal(c.init_std), c)
+        h = jnp.einsum("btd,dcf->btcf", x, w_gu.astype(dtype))
+        a = constrain(nn.silu(h[:, :, 0]) * h[:, :, 1], ("batch", "length", "act_mlp"))
+        w_down = _param(self, "w_down", (c.d_ff, c.d_model), ("mlp", "embed"),
+                        _normal(c.init_std / math.sqrt(2 * c.n_layers)), c)
+        return jnp.einsum("btf,fd->btd", a, w_down.astype(dtype))
+
+
+class Block(nn.Module):
+    cfg: ModelConfig
+
+    @nn.compact
+    def __call__(self, x, segment_ids, positions):
+        h = x + Attention(self.cfg, name="attn")(RMSNorm(self.cfg, name="attn_norm")(x), segment_ids, positions)
+        out = h + MLP(self.cfg, name="mlp")(RMSNorm(self.cfg, name="mlp_norm")(h))
+        return constrain(out, ("batch", "length", "act_embed"))
+
+
+class _ScanBlock(nn.Module):
+    """``Block`` with the ``(carry, xs) -> (carry, ys)`` signature ``nn.scan`` needs."""
+
+    cfg: ModelConfig
+
+    @nn.compact
+    def __call__(self, x, segment_ids, positions):
+        return Block(self.cfg, name="block")(x, segment_ids, positions), None
+
+
+_REMAT_POLICIES = {
+    "full": None,  # save nothing, recompute the block
+    "dots": jax.checkpoint_policies.dots_with_no_batch_dims_saveable,
+}
+
+
+class Decoder(nn.Module):
+    """``apply({"params": p}, tokens [B,T], segment_ids [B,T], positions [B,T]) -> logits [B,T,V_pad]`` (float32)."""
+
+    cfg: ModelConfig
+
+    @nn.compact
+    def __call__(self, tokens, segment_ids=None, positions=None):
+        c = self.cfg
+        if c.vocab_size <= 0:
+            raise ValueError("ModelConfig.vocab_size is 0: set it from the tokenizer (train.setup does this)")
+        dtype = jnp.dtype(c.dtype)
+        if segment_ids is None:
+            segment_ids = jnp.ones(tokens.shape, jnp.int32)
+        if positions is None:
+            positions = jnp.broadcast_to(jnp.arange(tokens.shape[1], dtype=jnp.int32), tokens.shape)
+        vpad = c.padded_vocab()
+        emb = _param(self, "embedding", (vpad, c.d_model), ("vocab", "embed"), _normal(c.init_std), c)
+        x = constrain(jnp.take(emb, tokens, axis=0).astype(dtype), ("batch", "length", "act_embed"))
+
+        block_cls = _ScanBlock if c.scan_layers else Block
+        if c.remat != "none":
+            if c.remat not in _REMAT_POLICIES:
+                raise ValueError(f"model.remat={c.remat!r}; choose none, full or dots")
+            block_cls = nn.remat(block_cls, policy=_REMAT_POLICIES[c.remat], prevent_cse=not c.scan_layers)
+        if c.scan_layers:
+            stack = nn.scan(block_cls, variable_axes={"params": 0}, split_rngs={"params": True},
+                            in_axes=(nn.broadcast, nn.broadcast), length=c.n_layers,
+                            metadata_params={nn.PARTITION_NAME: "layers"})
+            x, _ = stack(c, name="layers")(x, segment_ids, positions)
+        else:
+            for i in range(c.n_layers):
+                x = block_cls(c, name=f"layer_{i}")(x, segment_ids, positions)
+
+        x = RMSNorm(c, name="final_norm")(x)
+        if c.tie_embeddings:
+            logits = jnp.einsum("btd,vd->btv", x, emb.astype(dtype), preferred_element_type=jnp.float32)
+        else:
+            head = _param(self, "lm_head", (c.d_model, vpad), ("embed", "vocab"), _normal(c.init_std), c)
+            logits = jnp.einsum("btd,dv->btv", x, head.astype(dtype), preferred_element_type=jnp.float32)
+        if vpad > c.vocab_size:
+            logits = jnp.where(jnp.arange(vpad) < c.vocab_size, logits, NEG_LOGIT)
+        return constrain(logits, ("batch", "length", "act_vocab"))
+
+
+def _dummy_inputs(batch: int = 1, length: int = 8):
+    return jnp.zeros((batch, length), jnp.int32)
+
+
+def init_params(cfg: ModelConfig, rng: jax.Array):
+    """Fresh parameters (a plain pytree of arrays, logical-axis metadata stripped)."""
+    variables = Decoder(cfg).init(rng, _dummy_inputs())
+    return nn.meta.unbox(variables["params"])
+
+
+def abstract_params(cfg: ModelConfig):
+    """Parameter shapes and dtypes without allocating anything (``jax.eval_shape`` of init)."""
+    return jax.eval_shape(lambda: init_params(cfg, jax.random.key(0)))
+
+
+def logical_axes(cfg: ModelConfig):
+    """A tree matching the parameters whose leaves are ``PartitionSpec``s of logical axis names."""
+    boxed = jax.eval_shape(lambda: Decoder(cfg).init(jax.random.key(0), _dummy_inputs()))["params"]
+    return nn.get_partition_spec(boxed)
+
+
+def apply(cfg: ModelConfig, params, tokens, segment_ids=None, positions=None) -> jax.Array:
+    """Logits ``[B, T, padded_vocab]`` in float32 (padding ids masked)."""
+    return Decoder(cfg).apply({"params": params}, tokens, segment_ids, positions)
