@@ -1,0 +1,306 @@
+"""Run one untrusted command with limits, isolation and a wall-clock timeout that kills everything.
+
+The harness executes model-written programs, so every command goes through :func:`run_sandboxed`.
+Layers, outermost first:
+
+1. **Process group + wall clock.** The child starts in a new session (its own process group); at the
+   deadline the whole group gets SIGKILL. Output is read incrementally and capped, so a program that
+   prints forever cannot exhaust the harness's memory.
+2. **bubblewrap** (``bwrap``, Debian's ``bubblewrap``), when present: new PID, network, IPC and UTS
+   namespaces; the host root mounted read-only; ``/tmp`` a private size-limited tmpfs; ``/proc`` and
+   ``/dev`` fresh. ``--die-with-parent`` plus the PID namespace means that killing the bwrap process
+   takes every process of the sample with it, including ones that called ``setsid`` or daemonised.
+   There is no network interface but loopback inside.
+3. **An unprivileged uid.** The harness usually runs as root, and the kernel exempts root from
+   ``RLIMIT_NPROC``; a fork bomb would then be bounded only by the wall clock. Inside the sandbox the
+   command is therefore started through ``setpriv`` as a fresh, random, unprivileged uid (no
+   capabilities, ``no_new_privs``), so the per-uid process limit applies and the uid owns nothing on
+   the host, which makes the read-only root doubly read-only.
+4. **rlimits** (set before exec, inherited by everything the sample starts): CPU seconds, file size,
+   open files, processes/threads (per uid, see 3), and memory. Memory uses ``RLIMIT_DATA`` (private
+   writable memory: heap, anonymous mmap) as the real bound, because the JVM, Go and V8 reserve many
+   GiB of address space they never touch and would not start under a tight ``RLIMIT_AS``; a generous
+   ``RLIMIT_AS`` is kept as a backstop against shared-memory hogs that ``RLIMIT_DATA`` does not count.
+   cgroups are not used: they are not reliably writable on every machine this runs on.
+
+Without bwrap (``CODESCALE_SANDBOX=none`` or bwrap missing) layers 2-3 are absent: the result's
+``note`` says so and a warning is logged once. Isolation tests require bwrap and fail without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import pwd
+import random
+import resource
+import selectors
+import shutil
+import signal
+import stat
+import subprocess
+import time
+from typing import Mapping, Sequence
+
+log = logging.getLogger(__name__)
+
+#: Uids handed to samples are drawn from this range: far above any real account, and random so that
+#: two concurrent samples (each with its own RLIMIT_NPROC budget) almost never share one.
+UID_RANGE = (200_000, 2_000_000_000)
+MIB = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Resource limits for one command. Memory sizes are in MiB; ``None`` leaves a limit unset."""
+
+    wall_s: float = 10.0
+    cpu_s: int | None = None  # default: wall_s + 1, rounded up
+    memory_mb: int | None = 2048  # RLIMIT_DATA
+    address_space_mb: int | None = 32768  # RLIMIT_AS backstop (see module docstring)
+    file_size_mb: int | None = 64  # RLIMIT_FSIZE: largest single file a sample may write
+    nproc: int | None = 256  # RLIMIT_NPROC for the sample's uid (threads count too)
+    nofile: int | None = 1024
+    tmp_mb: int = 64  # size of the private /tmp and of the writable working directory tmpfs
+    output_bytes: int = 64 * 1024  # per stream; the rest is read and dropped
+
+
+@dataclasses.dataclass(frozen=True)
+class Mount:
+    """A host path made visible in the sandbox at ``dest`` (read-only unless ``writable``)."""
+
+    src: str
+    dest: str
+    writable: bool = False
+
+
+@dataclasses.dataclass
+class RawResult:
+    exit_code: int | None  # None when killed at the deadline; negative = killed by that signal
+    stdout: str
+    stderr: str
+    wall_s: float
+    timed_out: bool
+    truncated: bool
+    note: str = ""
+
+
+def bwrap_path() -> str | None:
+    """The bubblewrap binary, or None when missing or disabled with ``CODESCALE_SANDBOX=none``."""
+    if os.environ.get("CODESCALE_SANDBOX", "").lower() == "none":
+        return None
+    return shutil.which("bwrap")
+
+
+def setpriv_path() -> str | None:
+    return shutil.which("setpriv")
+
+
+def isolation_mode() -> str:
+    """``"bwrap"`` (namespaces + unprivileged uid), ``"bwrap-root"`` (no uid drop) or ``"none"``."""
+    if bwrap_path() is None:
+        return "none"
+    if os.geteuid() == 0 and setpriv_path() is not None:
+        return "bwrap"
+    return "bwrap-root" if os.geteuid() == 0 else "bwrap-user"
+
+
+_warned = False
+
+
+def _warn_once(msg: str) -> None:
+    global _warned
+    if not _warned:
+        log.warning(msg)
+        _warned = True
+
+
+def fresh_uid() -> int:
+    """A random uid in :data:`UID_RANGE` that no local account uses."""
+    while True:
+        uid = random.randint(*UID_RANGE)
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+
+
+def world_accessible(path: str) -> bool:
+    """True when an unprivileged user can reach ``path`` (every ancestor o+x, the path o+r)."""
+    path = os.path.realpath(path)
+    parts = path.split(os.sep)
+    for i in range(2, len(parts)):
+        try:
+            if not os.stat(os.sep.join(parts[:i])).st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+    try:
+        return bool(os.stat(path).st_mode & stat.S_IROTH)
+    except OSError:
+        return False
+
+
+def _preexec(limits: Limits):
+    cpu = limits.cpu_s if limits.cpu_s is not None else int(limits.wall_s) + 2
+
+    def apply() -> None:
+        def setl(which: int, value_mb: int | None, scale: int = MIB) -> None:
+            if value_mb is not None:
+                v = int(value_mb) * scale
+                resource.setrlimit(which, (v, v))
+
+        setl(resource.RLIMIT_CPU, cpu, 1)
+        setl(resource.RLIMIT_DATA, limits.memory_mb)
+        setl(resource.RLIMIT_AS, limits.address_space_mb)
+        setl(resource.RLIMIT_FSIZE, limits.file_size_mb)
+        setl(resource.RLIMIT_NOFILE, limits.nofile, 1)
+        setl(resource.RLIMIT_NPROC, limits.nproc, 1)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+
+    return apply
+
+
+def build_argv(argv: Sequence[str], *, cwd: str, mounts: Sequence[Mount], limits: Limits,
+               env: Mapping[str, str], uid: int | None) -> list[str]:
+    """The full command line: bwrap options, then setpriv (uid drop), then ``argv``."""
+    bw = bwrap_path()
+    if bw is None:
+        return list(argv)
+    cmd = [bw, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+           "--size", str(limits.tmp_mb * MIB), "--perms", "1777", "--tmpfs", "/tmp",
+           "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--hostname", "sandbox",
+           "--die-with-parent", "--new-session", "--clearenv"]
+    made: set[str] = set()
+    for m in mounts:
+        # bwrap creates missing mount points mode 0700 as root: the sample's uid could not pass them.
+        parent = os.path.dirname(m.dest)
+        chain = []
+        while parent not in ("/", "/tmp", "") and parent not in made:
+            chain.append(parent)
+            parent = os.path.dirname(parent)
+        for d in reversed(chain):
+            cmd += ["--perms", "0755", "--dir", d]
+            made.add(d)
+        if m.src == "tmpfs":
+            cmd += ["--size", str(limits.tmp_mb * MIB), "--perms", "1777", "--tmpfs", m.dest]
+        else:
+            cmd += ["--bind" if m.writable else "--ro-bind", m.src, m.dest]
+    for k, v in env.items():
+        cmd += ["--setenv", k, v]
+    cmd += ["--chdir", cwd, "--"]
+    if uid is not None:
+        cmd += [setpriv_path() or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    return cmd + list(argv)
+
+
+def run_sandboxed(argv: Sequence[str], *, cwd: str, limits: Limits, mounts: Sequence[Mount] = (),
+                  env: Mapping[str, str] | None = None, stdin: str | None = None,
+                  uid: int | None = None) -> RawResult:
+    """Run ``argv`` in the sandbox and return its exit code and capped output.
+
+    ``cwd`` and mount destinations are paths *inside* the sandbox. ``uid`` is the unprivileged uid to
+    run as (see :func:`fresh_uid`); any host directory the command writes must be owned by it. Without
+    bwrap, mounts are ignored (paths must then be host paths) and ``note`` reports the missing layers.
+    """
+    env = dict(env or {})
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    mode = isolation_mode()
+    note = ""
+    if mode == "none":
+        note = "no isolation: bwrap unavailable; limits, process group and timeout only"
+        _warn_once(f"sandbox: {note} (install it with scripts/install_toolchains.sh)")
+        uid = None
+    elif mode != "bwrap":
+        uid = None
+        note = "bwrap without uid drop: RLIMIT_NPROC may not apply"
+    full = build_argv(argv, cwd=cwd, mounts=mounts, limits=limits, env=env, uid=uid)
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            full, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd if mode == "none" else None,
+            env=env if mode == "none" else {"PATH": env["PATH"]}, start_new_session=True,
+            preexec_fn=_preexec(limits), close_fds=True)
+    except OSError as e:
+        return RawResult(None, "", f"sandbox: could not start {full[0]!r}: {e}", 0.0, False, False,
+                         note or "start failure")
+    out, err, timed_out, truncated = _pump(proc, stdin, t0 + limits.wall_s, limits.output_bytes)
+    wall = time.monotonic() - t0
+    code = None if timed_out else proc.returncode
+    return RawResult(code, out, err, wall, timed_out, truncated, note)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _pump(proc: subprocess.Popen, stdin: str | None, deadline: float,
+          cap: int) -> tuple[str, str, bool, bool]:
+    """Feed stdin, collect at most ``cap`` bytes per stream, kill the group at ``deadline``."""
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    bufs = {out_fd: bytearray(), err_fd: bytearray()}
+    truncated = False
+    timed_out = False
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    sel.register(proc.stderr, selectors.EVENT_READ)
+    pending = stdin.encode() if stdin is not None else b""
+    if stdin is not None:
+        os.set_blocking(proc.stdin.fileno(), False)
+        sel.register(proc.stdin, selectors.EVENT_WRITE)
+    open_reads = 2
+    exited_at: float | None = None
+    while open_reads:
+        now = time.monotonic()
+        if now >= deadline:
+            timed_out = proc.poll() is None
+            break
+        if exited_at is None and proc.poll() is not None:
+            exited_at = now
+        if exited_at is not None and now - exited_at > 0.5:
+            break  # leader gone but something still holds the pipes open: stop waiting for it
+        for key, _ in sel.select(timeout=min(0.2, deadline - now)):
+            if key.fileobj is proc.stdin:
+                try:
+                    n = os.write(proc.stdin.fileno(), pending[:65536])
+                    pending = pending[n:]
+                except OSError:  # the program closed stdin or exited: drop the rest
+                    pending = b""
+                if not pending:
+                    sel.unregister(proc.stdin)
+                    proc.stdin.close()
+                continue
+            chunk = os.read(key.fd, 65536)
+            if not chunk:
+                sel.unregister(key.fileobj)
+                open_reads -= 1
+                continue
+            buf = bufs[key.fd]
+            room = cap - len(buf)
+            if room > 0:
+                buf += chunk[:room]
+            if len(chunk) > max(room, 0):
+                truncated = True
+    _kill_group(proc)
+    if proc.poll() is None:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            proc.wait()
+    sel.close()
+    for f in (proc.stdin, proc.stdout, proc.stderr):
+        if f is not None and not f.closed:
+            f.close()
+    return _decode(bufs[out_fd]), _decode(bufs[err_fd]), timed_out, truncated
+
+
+def _decode(b: bytearray) -> str:
+    return bytes(b).decode("utf-8", errors="replace")
