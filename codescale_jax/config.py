@@ -117,6 +117,7 @@ class TrainConfig:
     keep_checkpoints: int = 2
     run_id: str = ""  # default: the name of the run dir
     tensorboard: bool = True
+    peak_flops: float = 0.0  # for MFU: 0 = the chip's published peak, or a quick matmul measurement on CPU; <0 = off
 
     def tokens_per_step(self, seq_len: int) -> int:
         return self.batch_size * seq_len

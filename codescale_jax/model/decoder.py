@@ -150,7 +150,10 @@ class Decoder(nn.Module):
             positions = jnp.broadcast_to(jnp.arange(tokens.shape[1], dtype=jnp.int32), tokens.shape)
         vpad = c.padded_vocab()
         emb = _param(self, "embedding", (vpad, c.d_model), ("vocab", "embed"), _normal(c.init_std), c)
-        x = constrain(jnp.take(emb, tokens, axis=0).astype(dtype), ("batch", "length", "act_embed"))
+        # Gather from a table whose d_model is whole on every device (FSDP all-gathers it like any
+        # weight); gathering straight from the fsdp-sharded table forces a full rematerialisation.
+        table = constrain(emb, ("vocab", None))
+        x = constrain(jnp.take(table, tokens, axis=0).astype(dtype), ("batch", "length", "act_embed"))
 
         block_cls = _ScanBlock if c.scan_layers else Block
         if c.remat != "none":

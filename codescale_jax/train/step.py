@@ -1,0 +1,120 @@
+"""The sharded train state and the jitted train / eval steps.
+
+The train state is a plain dict ``{"step", "params", "opt_state"}``. Its sharding comes from the
+parameters' logical axes (:mod:`codescale_jax.parallel.rules`): optimizer moments follow their
+parameter, scalars are replicated. Batches are split over ``data x fsdp``. Every jitted function
+gets explicit ``NamedSharding`` in/out shardings, so a layout never changes between steps and the
+state buffers are donated (updated in place).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from codescale_jax.config import ModelConfig
+from codescale_jax.model import decoder
+from codescale_jax.parallel import rules
+
+BATCH_KEYS = ("inputs", "targets", "segment_ids", "positions", "loss_mask")
+State = dict[str, Any]
+
+
+def loss_sums(mcfg: ModelConfig, params, batch) -> tuple[jax.Array, jax.Array]:
+    """Summed next-token cross-entropy (nats) over ``loss_mask`` and the number of scored tokens.
+
+    One logits matmul, then log-sum-exp minus the target logit: no one-hot and no log-softmax
+    tensor is materialised.
+    """
+    logits = decoder.apply(mcfg, params, batch["inputs"], batch["segment_ids"], batch["positions"])
+    lse = jax.nn.logsumexp(logits, axis=-1)
+    target_logit = jnp.take_along_axis(logits, batch["targets"][..., None], axis=-1)[..., 0]
+    mask = batch["loss_mask"].astype(jnp.float32)
+    return jnp.sum((lse - target_logit) * mask), jnp.sum(mask)
+
+
+def _train_step(mcfg: ModelConfig, tx: optax.GradientTransformation, schedule, state: State, batch):
+    def loss_fn(params):
+        total, count = loss_sums(mcfg, params, batch)
+        return total / jnp.maximum(count, 1.0), count
+
+    (loss, count), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
+    updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
+    params = optax.apply_updates(state["params"], updates)
+    metrics = {"loss": loss, "grad_norm": optax.global_norm(grads), "lr": schedule(state["step"]),
+               "loss_tokens": count}
+    return {"step": state["step"] + 1, "params": params, "opt_state": opt_state}, metrics
+
+
+@dataclasses.dataclass(frozen=True)
+class Trainer:
+    """Everything compiled for one (model, optimizer, mesh): call ``init``, ``train_step``, ``eval_step``
+    inside ``with jax.set_mesh(trainer.mesh)`` (the helpers below do)."""
+
+    mcfg: ModelConfig
+    mesh: Mesh
+    tx: optax.GradientTransformation
+    state_shardings: State
+    batch_sharding: NamedSharding
+    init_fn: Callable[[jax.Array], State]
+    step_fn: Callable[[State, dict], tuple[State, dict]]
+    eval_fn: Callable[[Any, dict], tuple[jax.Array, jax.Array]]
+
+    def init(self, rng: jax.Array) -> State:
+        with jax.set_mesh(self.mesh):
+            return self.init_fn(rng)
+
+    def train_step(self, state: State, batch: dict) -> tuple[State, dict]:
+        with jax.set_mesh(self.mesh):
+            return self.step_fn(state, batch)
+
+    def eval_step(self, params, batch: dict) -> tuple[jax.Array, jax.Array]:
+        with jax.set_mesh(self.mesh):
+            return self.eval_fn(params, batch)
+
+    def abstract_state(self) -> State:
+        """Shapes, dtypes and target shardings of the state (what a checkpoint restores into)."""
+        shapes = jax.eval_shape(self.init_fn, jax.random.key(0))
+        return jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), shapes,
+                            self.state_shardings)
+
+    def device_batch(self, batch: dict) -> dict:
+        """Place a host batch (numpy, this process's rows) on the mesh with the batch sharding."""
+        return {k: jax.make_array_from_process_local_data(self.batch_sharding, batch[k]) for k in BATCH_KEYS}
+
+
+def state_shardings(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformation) -> State:
+    abstract_params = decoder.abstract_params(mcfg)
+    param_sh = rules.tree_shardings(mesh, decoder.logical_axes(mcfg), abstract_params)
+    replicated = NamedSharding(mesh, PartitionSpec())
+    abstract_opt = jax.eval_shape(tx.init, abstract_params)
+    opt_sh = optax.tree_map_params(tx, lambda _, sh: sh, abstract_opt, param_sh,
+                                   transform_non_params=lambda _: replicated)
+    return {"step": replicated, "params": param_sh, "opt_state": opt_sh}
+
+
+def build_trainer(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformation, schedule) -> Trainer:
+    shardings = state_shardings(mcfg, mesh, tx)
+    replicated = NamedSharding(mesh, PartitionSpec())
+    batch_sh = rules.named_sharding(mesh, ("batch", "length"), (mesh.shape["data"] * mesh.shape["fsdp"], 1))
+
+    def init(rng):
+        params = decoder.init_params(mcfg, rng)
+        return {"step": jnp.zeros((), jnp.int32), "params": params, "opt_state": tx.init(params)}
+
+    def evaluate(params, batch):
+        return loss_sums(mcfg, params, batch)
+
+    batch_shardings = {k: batch_sh for k in BATCH_KEYS}
+    init_fn = jax.jit(init, out_shardings=shardings)
+    step_fn = jax.jit(lambda s, b: _train_step(mcfg, tx, schedule, s, b),
+                      in_shardings=(shardings, batch_shardings), out_shardings=(shardings, replicated),
+                      donate_argnums=0)
+    eval_fn = jax.jit(evaluate, in_shardings=(shardings["params"], batch_shardings),
+                      out_shardings=(replicated, replicated))
+    return Trainer(mcfg, mesh, tx, shardings, batch_sh, init_fn, step_fn, eval_fn)

@@ -1,0 +1,48 @@
+"""Train one model on one language and leave a run dir.
+
+    python -m experiments.train --model micro-0.4m --language python --tokens 2e6 --workdir runs/x \
+        [--set section.key=value ...] [--stop-after STEPS]
+
+Leaves ``config.json``, ``metrics.jsonl``, ``tensorboard/``, ``checkpoints/`` and ``result.json``
+in ``--workdir``. Rerunning the same command resumes from the last complete checkpoint; on a
+finished run it prints the stored result. On the 2-core CPU box the command above (micro-0.4m,
+2M tokens of the embedded Python corpus) takes a few minutes and ends near 1.5 nats/token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m experiments.train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default="micro-0.4m", help="a ladder name (micro-0.1m ... micro-3.2m, 0.1b ... 14b)")
+    p.add_argument("--language", default="python", help="language id or alias (python, java, ..., english)")
+    p.add_argument("--tokens", type=float, default=0, help="training tokens, e.g. 2e6 (or --set train.steps=N)")
+    p.add_argument("--workdir", required=True, help="run directory (created; reused to resume)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="config override, repeatable (e.g. --set mesh.data=2 --set optimizer.lr=1e-3)")
+    p.add_argument("--stop-after", type=int, default=None, help="stop (with a checkpoint) at this global step")
+    p.add_argument("--distributed", action="store_true", help="call jax.distributed.initialize() first (multi-host)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.distributed:
+        import jax
+
+        jax.distributed.initialize()
+    from codescale_jax.config import make_config
+    from codescale_jax.train.loop import train
+
+    cfg = make_config(args.model, language=args.language, tokens=args.tokens, overrides=args.overrides)
+    row = train(cfg, args.workdir, stop_after=args.stop_after)
+    print(json.dumps(row))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
