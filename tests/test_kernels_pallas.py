@@ -1,4 +1,4 @@
-"""The Pallas attention kernel (interpret mode on CPU) against the XLA reference.
+"""The Pallas attention kernel (interpret mode on CPU, Triton on GPU) against the XLA reference.
 
 Default grid: a covering set where every value of each axis (causal, segments, GQA ratio 1/2/4,
 head dim 64/128, lengths 128-512 including ones that are not a tile multiple, f32/bf16) appears
@@ -18,11 +18,14 @@ from codescale_jax.kernels import flash_kernels as fk
 from codescale_jax.kernels.testing import Case, compare, forward_and_grads, make_inputs, max_abs
 
 F32_TOL = 2e-4
+# None = by backend: interpret mode on CPU, compiled through Triton when run on a GPU, so the same
+# tests are the GPU correctness check.
+INTERPRET = None
 
 
 def _pallas(blocks=None, **kw):
     def fn(q, k, v, seg):
-        return flash_attention(q, k, v, seg, block_sizes=blocks, interpret=True, **kw)
+        return flash_attention(q, k, v, seg, block_sizes=blocks, interpret=INTERPRET, **kw)
     return fn
 
 
@@ -86,7 +89,7 @@ def test_lse_and_its_gradient_match_reference():
             return jnp.sum(out * out) + jnp.sum(jnp.sin(lse))
         return jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2)))
 
-    ours = total(lambda q, k, v: flash_attention(q, k, v, seg, interpret=True, return_lse=True))
+    ours = total(lambda q, k, v: flash_attention(q, k, v, seg, interpret=INTERPRET, return_lse=True))
     ref = total(lambda q, k, v: reference_attention(q, k, v, seg, causal=True, return_lse=True))
     (val, grads), (ref_val, ref_grads) = ours(q, k, v), ref(q, k, v)
     np.testing.assert_allclose(val, ref_val, rtol=1e-5)
@@ -107,7 +110,7 @@ def test_rows_without_visible_keys_give_zeros_not_nan():
     q_seg = jnp.asarray(np.repeat([[1, 2]], 64, axis=1), jnp.int32)     # second half: segment 2
     kv_seg = jnp.ones((1, 128), jnp.int32)                                # no key in segment 2
     ours = lambda q, k, v, s: flash_attention(q, k, v, s, causal=False, kv_segment_ids=kv_seg,
-                                              interpret=True)
+                                              interpret=INTERPRET)
     ref = lambda q, k, v, s: reference_attention(q, k, v, s, causal=False, kv_segment_ids=kv_seg)
     out, grads = forward_and_grads(ours, q, k, v, q_seg, cot)
     ref_out, ref_grads = forward_and_grads(ref, q, k, v, q_seg, cot)

@@ -35,6 +35,13 @@ _NT = (((1,), (1,)), ((), ()))  # contract the last dim of both operands: a @ b.
 _NN = (((1,), (0,)), ((), ()))  # plain matmul
 
 
+def _dot(a, b, dims):
+    """Tile product accumulated in float32. Float32 operands ask for full precision so the Triton
+    lowering does not silently use TF32 (which would miss the tests' float32 tolerance)."""
+    precision = lax.Precision.HIGHEST if a.dtype == jnp.float32 else None
+    return lax.dot_general(a, b, dims, precision=precision, preferred_element_type=jnp.float32)
+
+
 @dataclasses.dataclass(frozen=True)
 class KernelConfig:
     """Everything static about one attention call (hashable: it is a ``custom_vjp`` static arg).
@@ -141,7 +148,7 @@ def _fwd_kernel(*refs, cfg: KernelConfig):
         start = pl.multiple_of(j * bk, bk)
         k = k_ref[pl.ds(start, bk), :]
         v = v_ref[pl.ds(start, bk), :]
-        s = lax.dot_general(q, k, _NT, preferred_element_type=jnp.float32) * cfg.scale
+        s = _dot(q, k, _NT) * cfg.scale
         k_pos = (start + jnp.arange(bk, dtype=jnp.int32))[None, :]
         k_seg = kseg_ref[pl.ds(start, bk)][None, :] if kseg_ref is not None else None
         mask = _mask(cfg, q_pos, k_pos, q_seg, k_seg, causal=causal)
@@ -153,7 +160,7 @@ def _fwd_kernel(*refs, cfg: KernelConfig):
             p = jnp.where(mask, p, 0.0)  # a row masked so far has m_new == NEG_INF: exp(0) = 1
         alpha = jnp.exp(m - m_new)
         l = l * alpha + jnp.sum(p, axis=1)
-        pv = lax.dot_general(p.astype(v.dtype), v, _NN, preferred_element_type=jnp.float32)
+        pv = _dot(p.astype(v.dtype), v, _NN)
         return acc * alpha[:, None] + pv, m_new, l
 
     init = (jnp.zeros((bq, head_dim), jnp.float32), jnp.full((bq,), NEG_INF, jnp.float32),
@@ -221,16 +228,16 @@ def _dq_kernel(*refs, cfg: KernelConfig):
         start = pl.multiple_of(j * bk, bk)
         k = k_ref[pl.ds(start, bk), :]
         v = v_ref[pl.ds(start, bk), :]
-        s = lax.dot_general(q, k, _NT, preferred_element_type=jnp.float32) * cfg.scale
+        s = _dot(q, k, _NT) * cfg.scale
         k_pos = (start + jnp.arange(bk, dtype=jnp.int32))[None, :]
         k_seg = kseg_ref[pl.ds(start, bk)][None, :] if kseg_ref is not None else None
         mask = _mask(cfg, q_pos, k_pos, q_seg, k_seg, causal=causal)
         p = jnp.exp(s - lse)
         if mask is not None:
             p = jnp.where(mask, p, 0.0)
-        dp = lax.dot_general(do, v, _NT, preferred_element_type=jnp.float32)
+        dp = _dot(do, v, _NT)
         ds = p * (dp - delta)
-        return dq + lax.dot_general(ds.astype(k.dtype), k, _NN, preferred_element_type=jnp.float32)
+        return dq + _dot(ds.astype(k.dtype), k, _NN)
 
     n_free, n_end = _kv_tile_range(cfg, i, bq, bk)
     dq = jnp.zeros(q.shape, jnp.float32)
@@ -291,17 +298,17 @@ def _dkv_kernel(*refs, cfg: KernelConfig):
         do = do_ref[pl.ds(start, bq), g, :]
         lse = lse_ref[g, pl.ds(start, bq)][None, :]
         delta = delta_ref[g, pl.ds(start, bq)][None, :]
-        s_t = lax.dot_general(k, q, _NT, preferred_element_type=jnp.float32) * cfg.scale
+        s_t = _dot(k, q, _NT) * cfg.scale
         q_pos = (start + jnp.arange(bq, dtype=jnp.int32))[None, :]
         q_seg = qseg_ref[pl.ds(start, bq)][None, :] if qseg_ref is not None else None
         mask = _mask(cfg, q_pos, k_pos, q_seg, k_seg, causal=causal)
         p_t = jnp.exp(s_t - lse)
         if mask is not None:
             p_t = jnp.where(mask, p_t, 0.0)
-        dv = dv + lax.dot_general(p_t.astype(do.dtype), do, _NN, preferred_element_type=jnp.float32)
-        dp_t = lax.dot_general(v, do, _NT, preferred_element_type=jnp.float32)
+        dv = dv + _dot(p_t.astype(do.dtype), do, _NN)
+        dp_t = _dot(v, do, _NT)
         ds_t = p_t * (dp_t - delta)
-        dk = dk + lax.dot_general(ds_t.astype(q.dtype), q, _NN, preferred_element_type=jnp.float32)
+        dk = dk + _dot(ds_t.astype(q.dtype), q, _NN)
         return dk, dv
 
     q_lo, q_free, nq = _q_tile_range(cfg, j, bq, bk)
