@@ -59,6 +59,7 @@ DEFAULT_COMPILE_TIMEOUT_S = float(os.environ.get("CODESCALE_COMPILE_TIMEOUT", "6
 #: Run-phase memory bound (RLIMIT_DATA, MiB) and compile-phase bound (compilers are JVMs or big).
 RUN_MEMORY_MB = 2048
 COMPILE_MEMORY_MB = 4096
+COMPILE_ADDRESS_SPACE_MB = 16384
 #: Characters of stdout/stderr kept per sample in run_many's records.
 RECORD_OUTPUT_CHARS = 4096
 
@@ -167,6 +168,9 @@ class Recipe:
     run: tuple[str, ...]
     compile_env: tuple[tuple[str, str], ...] = ()
     run_env: tuple[tuple[str, str], ...] = ()
+    #: RLIMIT_AS while running (MiB). A JVM with -Xmx1g maps ~3.4 GiB of address space at start,
+    #: node and Go ~0.7 GiB, Mono 0.2 GiB, Python and Rust almost nothing (measured; BUILD_NOTES.md).
+    run_address_space_mb: int = 4096
 
 
 _JVM_FLAGS = ("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto")
@@ -186,7 +190,8 @@ RECIPES: dict[str, Recipe] = {
         "Main.java", ("javac", "java"),
         ("{tool:javac}", *(f"-J{f}" for f in _JVM_FLAGS), "-encoding", "UTF-8", "-nowarn", "-d", "{src}",
          "{src}/Main.java"),
-        ("{tool:java}", *_JVM_FLAGS, "-Xmx1024m", "-Xss16m", "-cp", "{src}", "Main")),
+        ("{tool:java}", *_JVM_FLAGS, "-Xmx1024m", "-Xss16m", "-cp", "{src}", "Main"),
+        run_address_space_mb=8192),
     "csharp": Recipe(
         "Program.cs", ("mcs", "mono"),
         ("{tool:mcs}", "-nologo", "-r:System.Numerics.dll", "-out:{src}/main.exe", "{src}/Program.cs"),
@@ -280,7 +285,7 @@ def run_program(language: str, program: str, *, timeout_s: float | None = None, 
         if recipe.compile is not None:
             argv = [a.replace("{src}", src) for a in _expand(recipe.compile, tools)]
             lim = Limits(wall_s=DEFAULT_COMPILE_TIMEOUT_S, memory_mb=COMPILE_MEMORY_MB, file_size_mb=256,
-                         tmp_mb=512, nproc=512)
+                         address_space_mb=COMPILE_ADDRESS_SPACE_MB, tmp_mb=512, nproc=512)
             raw = sandbox.run_sandboxed(argv, cwd=src, limits=lim, uid=uid,
                                         mounts=(Mount(host, SRC, writable=True),) + mounts_tools,
                                         env=_env(recipe.compile_env, tools))
@@ -292,7 +297,7 @@ def run_program(language: str, program: str, *, timeout_s: float | None = None, 
                                   "compile", "; ".join(notes))
         argv = [a.replace("{src}", src) for a in _expand(recipe.run, tools)]
         lim = Limits(wall_s=float(timeout_s) if timeout_s is not None else DEFAULT_RUN_TIMEOUT_S,
-                     memory_mb=RUN_MEMORY_MB)
+                     memory_mb=RUN_MEMORY_MB, address_space_mb=recipe.run_address_space_mb)
         raw = sandbox.run_sandboxed(argv, cwd=work, limits=lim, uid=uid, stdin=stdin,
                                     mounts=(Mount(host, SRC), Mount("tmpfs", WORK)) + mounts_tools,
                                     env=_env(recipe.run_env, tools))

@@ -58,7 +58,7 @@ class Limits:
     wall_s: float = 10.0
     cpu_s: int | None = None  # default: wall_s + 1, rounded up
     memory_mb: int | None = 2048  # RLIMIT_DATA
-    address_space_mb: int | None = 32768  # RLIMIT_AS backstop (see module docstring)
+    address_space_mb: int | None = 4096  # RLIMIT_AS backstop (see module docstring)
     file_size_mb: int | None = 64  # RLIMIT_FSIZE: largest single file a sample may write
     nproc: int | None = 256  # RLIMIT_NPROC for the sample's uid (threads count too)
     nofile: int | None = 1024
@@ -169,8 +169,10 @@ def build_argv(argv: Sequence[str], *, cwd: str, mounts: Sequence[Mount], limits
     bw = bwrap_path()
     if bw is None:
         return list(argv)
+    tmp = str(limits.tmp_mb * MIB)
     cmd = [bw, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-           "--size", str(limits.tmp_mb * MIB), "--perms", "1777", "--tmpfs", "/tmp",
+           "--size", tmp, "--perms", "1777", "--tmpfs", "/tmp",
+           "--size", tmp, "--perms", "1777", "--tmpfs", "/dev/shm",  # POSIX semaphores/shm, bounded
            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--hostname", "sandbox",
            "--die-with-parent", "--new-session", "--clearenv"]
     made: set[str] = set()
@@ -185,7 +187,7 @@ def build_argv(argv: Sequence[str], *, cwd: str, mounts: Sequence[Mount], limits
             cmd += ["--perms", "0755", "--dir", d]
             made.add(d)
         if m.src == "tmpfs":
-            cmd += ["--size", str(limits.tmp_mb * MIB), "--perms", "1777", "--tmpfs", m.dest]
+            cmd += ["--size", tmp, "--perms", "1777", "--tmpfs", m.dest]
         else:
             cmd += ["--bind" if m.writable else "--ro-bind", m.src, m.dest]
     for k, v in env.items():
