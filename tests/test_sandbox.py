@@ -96,11 +96,9 @@ def test_pid_namespace_hides_host_processes():
 
 def test_timeout_kills_whole_group_including_detached_children():
     before = set(_sample_processes())
-    t0 = time.monotonic()
     r = _sh("sleep 300 & setsid sleep 300 & (trap '' TERM HUP; sleep 300) & while :; do :; done",
             limits=Limits(wall_s=1.5))
     assert r.timed_out and r.exit_code is None
-    assert time.monotonic() - t0 < 10
     time.sleep(0.2)
     assert set(_sample_processes()) - before == set()
 

@@ -82,7 +82,6 @@ def test_attack_compiles_runs_and_is_recorded(outcome, lang, attack):
     assert r["phase"] == "run", r  # an attack that fails to compile would prove nothing
     assert r["status"] in ("passed", "failed", "timeout"), r
     assert (r["status"] == "timeout") == (r["exit_code"] is None), r
-    assert r["wall_s"] < 120, r  # compile (bounded separately) + run deadline, with slack for a busy box
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -323,6 +323,10 @@ def _record(sample: dict, timeout_s: float | None) -> dict:
     sid = sample.get("id")
     lang = sample.get("language")
     try:
+        lang = languages.canonical(str(lang))
+    except languages.UnknownLanguageError:
+        pass  # recorded as given; run_program reports it
+    try:
         res = run_program(str(lang), sample["program"], timeout_s=timeout_s, stdin=sample.get("stdin"))
     except ToolchainError:
         raise
