@@ -46,3 +46,13 @@ def test_cli_empty_input(tmp_path, capsys):
     src.write_text("")
     assert run_samples.main([str(src), "--out", str(tmp_path / "o.jsonl")]) == 0
     assert capsys.readouterr().out.strip().split("\n")[-1] == "passed=0 failed=0 timeout=0 error=0"
+
+
+def test_cli_smoke_programs_all_pass(tmp_path, capsys):
+    out = tmp_path / "o.jsonl"
+    assert run_samples.main(["--smoke", "2", "--languages", "python,go", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip().split("\n")[-1] == "passed=4 failed=0 timeout=0 error=0"
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["stdout"] for r in recs] == ["5050\n", "5151\n", "5050\n", "5151\n"]
+    assert run_samples.main(["--smoke", "1", "--languages", "english", "--out", str(out)]) == 2
+    assert run_samples.main(["--out", str(out)]) == 2
