@@ -87,6 +87,12 @@ def test_stdin_is_fed(lang):
     assert res.stdout.strip() == "QUIET WORDS"
 
 
+def test_typescript_is_checked_but_not_strict():
+    # Type errors fail to compile, but untyped parameters are fine (non-strict, like MultiPL-E's tsc).
+    res = run_program("typescript", "function f(x) { return x + 1; }\nconsole.log(f(41));")
+    assert (res.status, res.stdout) == ("passed", "42\n"), res
+
+
 def test_aliases_and_bad_language():
     assert run_program("py", 'print(1)').status == "passed"
     with pytest.raises(ValueError, match="not an executable language"):

@@ -85,6 +85,7 @@ class Tool:
 
     path: str
     mounts: tuple[Mount, ...] = ()
+    root: str = ""  # the install root as seen in the sandbox (for data files next to the binary)
 
 
 def _expose(name: str, host_root: str, rel: str) -> Tool:
@@ -96,9 +97,9 @@ def _expose(name: str, host_root: str, rel: str) -> Tool:
     """
     host = os.path.join(host_root, rel)
     if sandbox.bwrap_path() is None or sandbox.world_accessible(host):
-        return Tool(host)
+        return Tool(host, (), host_root)
     dest = f"{TOOLS}/{name}"
-    return Tool(os.path.join(dest, rel), (Mount(os.path.realpath(host_root), dest),))
+    return Tool(os.path.join(dest, rel), (Mount(os.path.realpath(host_root), dest),), dest)
 
 
 def _which(cmd: str, resolve: bool = True) -> str | None:
@@ -183,7 +184,8 @@ RECIPES: dict[str, Recipe] = {
     "typescript": Recipe(
         "main.ts", ("tsc", "node"),
         ("{tool:tsc}", "--outDir", "{src}", "--target", "es2022", "--module", "commonjs",
-         "--types", "node", "--typeRoots", "{tool_dir:tsc}/../../../@types", "--skipLibCheck",
+         "--types", "node", "--typeRoots", "{tool_root:tsc}/@types", "--skipLibCheck",
+         "--strict", "false",  # TS 7 defaults to strict; MultiPL-E-style checks ran non-strict tsc
          "--pretty", "false", "{src}/main.ts"),
         ("{tool:node}", "--max-old-space-size=1024", "{src}/main.js")),
     "java": Recipe(
@@ -233,7 +235,7 @@ def _expand(argv: Sequence[str], tools: dict[str, Tool]) -> list[str]:
     out = []
     for a in argv:
         for name, tool in tools.items():
-            a = a.replace(f"{{tool_dir:{name}}}", os.path.dirname(tool.path))
+            a = a.replace(f"{{tool_root:{name}}}", tool.root)
             a = a.replace(f"{{tool:{name}}}", tool.path)
         out.append(a)
     return out
