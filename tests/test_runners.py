@@ -126,3 +126,24 @@ def test_missing_toolchain_names_install_script(monkeypatch):
         run_program("go", "package main\nfunc main() {}\n")
     with pytest.raises(ToolchainError, match="rust: rustc"):
         run_many([{"id": 1, "language": "rust", "program": "fn main() {}"}])
+
+
+def test_tools_in_private_or_masked_places_are_mounted(tmp_path):
+    # pytest's tmp_path lies under /tmp, which the sandbox covers with its own tmpfs, and the 0700
+    # directory makes it unreachable for the sample uid anyway: the tool's root must be bind-mounted.
+    from codescale_jax.eval import sandbox
+
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    root = private / "tool"
+    (root / "bin").mkdir(parents=True)
+    root.chmod(0o755)
+    (root / "bin").chmod(0o755)
+    exe = root / "bin" / "hello"
+    exe.write_text("#!/bin/sh\necho tool-ok\n")
+    exe.chmod(0o755)
+    tool = runners._expose("probe", str(root), "bin/hello")
+    assert tool.mounts and tool.path.startswith(runners.TOOLS + "/")
+    r = sandbox.run_sandboxed([tool.path], cwd="/tmp", limits=sandbox.Limits(wall_s=10), uid=sandbox.fresh_uid(),
+                              mounts=tool.mounts)
+    assert (r.exit_code, r.stdout) == (0, "tool-ok\n"), r

@@ -53,6 +53,8 @@ TOOLCHAINS_DIR = os.environ.get("CODESCALE_TOOLCHAINS", os.path.join(REPO_ROOT, 
 SRC = "/tmp/src"
 WORK = "/tmp/work"
 TOOLS = "/tmp/.tools"
+#: Host paths the sandbox replaces with its own mounts: tools living there must be bind-mounted.
+MASKED = ("/tmp", "/dev", "/proc")
 
 DEFAULT_RUN_TIMEOUT_S = float(os.environ.get("CODESCALE_RUN_TIMEOUT", "10"))
 DEFAULT_COMPILE_TIMEOUT_S = float(os.environ.get("CODESCALE_COMPILE_TIMEOUT", "60"))
@@ -93,10 +95,13 @@ def _expose(name: str, host_root: str, rel: str) -> Tool:
 
     Tools installed under a private home (pyenv, rustup under ``/root``) are unreachable for that
     uid, so their whole install root is bind-mounted read-only under ``/tmp/.tools/<name>``; tools in
-    world-readable places are used where they are. Without bwrap the host path is used as is.
+    world-readable places are used where they are, unless they live under a path the sandbox covers
+    with its own mount (``/tmp``, ``/dev``, ``/proc``). Without bwrap the host path is used as is.
     """
     host = os.path.join(host_root, rel)
-    if sandbox.bwrap_path() is None or sandbox.world_accessible(host):
+    real = os.path.realpath(host)
+    hidden = any(real == p or real.startswith(p + os.sep) for p in MASKED)  # e.g. a checkout in /tmp
+    if sandbox.bwrap_path() is None or (sandbox.world_accessible(host) and not hidden):
         return Tool(host, (), host_root)
     dest = f"{TOOLS}/{name}"
     return Tool(os.path.join(dest, rel), (Mount(os.path.realpath(host_root), dest),), dest)
