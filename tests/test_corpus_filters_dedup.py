@@ -120,3 +120,22 @@ def test_lsh_index_returns_kept_id():
     assert idx.add(h.signature(texts[3] + "\nx = 1\n")) == 3
     assert len(idx) == 5
     assert exact_key("a \nb\n\n") == exact_key("a\nb")
+
+
+def test_debian_copyright_licenses(tmp_path):
+    from codescale_jax.data.corpus_sources import DebianCopyrightLicenses
+
+    def pkg(name, source, lic):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "copyright").write_text(
+            f"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nSource: {source}\n\n"
+            f"Files: *\nCopyright: 2020 Someone\nLicense: {lic}\n\nFiles: debian/*\nCopyright: x\nLicense: GPL-2+\n\n"
+            f"License: {lic}\n long text\n")
+
+    pkg("golang-github-spf13-cobra-dev", "https://github.com/spf13/cobra", "Apache-2.0")
+    pkg("golang-golang-x-net-dev", "https://go.googlesource.com/net", "BSD-3-clause")
+    lookup = DebianCopyrightLicenses(tmp_path, fallback=lambda rel: "fallback")
+    assert lookup(PurePosixPath("github.com/spf13/cobra/doc/man.go")) == "Apache-2.0"
+    assert lookup(PurePosixPath("golang.org/x/net/http2/frame.go")) == "BSD-3-clause"  # by Debian's naming rule
+    assert lookup(PurePosixPath("example.com/other/x.go")) == "fallback"

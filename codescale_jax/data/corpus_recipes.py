@@ -20,7 +20,7 @@ from typing import Sequence
 
 from codescale_jax import languages
 from codescale_jax.data import embedded
-from codescale_jax.data.corpus_sources import (CrateLicenses, DictdSource, DirSource, FileLoader, Candidate,
+from codescale_jax.data.corpus_sources import (CrateLicenses, DebianCopyrightLicenses, DictdSource, DirSource, FileLoader, Candidate,
                                                LicenseFileLookup, NpmLicenses, PipLicenses, TextSource, ZipSource)
 from codescale_jax.data.corpus_synthetic import SyntheticResult, synthetic_documents
 
@@ -116,7 +116,8 @@ def registry_sources(corpus_dir: str | Path, langs: Sequence[str] = languages.AL
         # Go
         DirSource("go-1.19", "go", deb / "usr/share/go-1.19", "BSD-3-Clause", exclude=("testdata",)),
         DirSource("debian-gocode", "go", deb / "usr/share/gocode/src", exclude=("testdata", "vendor"),
-                  license_lookup=LicenseFileLookup(deb / "usr/share/gocode/src")),
+                  license_lookup=DebianCopyrightLicenses(deb / "usr/share/doc",
+                                                         LicenseFileLookup(deb / "usr/share/gocode/src"))),
         # Rust
         DirSource("rustc-1.63", "rust", deb / "usr/src/rustc-1.63.0", "MIT OR Apache-2.0"),
         DirSource("debian-crates", "rust", deb / "usr/share/cargo/registry", group="crate",

@@ -196,6 +196,59 @@ class LicenseFileLookup:
         return found
 
 
+#: Import-path hosts -> the token Debian's Go team puts in package names (golang-<token>-<path>-dev).
+_DEB_GO_HOSTS = {"github.com": "github", "golang.org": "golang", "google.golang.org": "google",
+                 "cloud.google.com": "google-cloud", "gopkg.in": "gopkg", "gitlab.com": "gitlab",
+                 "go.opencensus.io": "opencensus", "go.uber.org": "uber", "honnef.co": "honnef",
+                 "go.etcd.io": "etcd", "k8s.io": "k8s", "sigs.k8s.io": "k8s-sigs", "rsc.io": "rsc"}
+
+
+@dataclass
+class DebianCopyrightLicenses:
+    """License of a file in a Debian-packaged Go tree, from the packages' machine-readable copyright files.
+
+    Debian strips upstream LICENSE files from ``-dev`` packages but each
+    ``usr/share/doc/<package>/copyright`` names the license of ``Files: *``. A file is matched to its
+    package by the copyright's ``Source:`` URL (``github.com/x/y`` is also the import path) or by the
+    Go team's naming rule (``golang.org/x/net`` -> ``golang-golang-x-net-dev``); otherwise
+    ``fallback`` decides.
+    """
+
+    doc_root: Path
+    fallback: Callable[[PurePosixPath], str | None] | None = None
+    _by_prefix: dict = field(default_factory=dict)
+    _by_package: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for f in sorted(Path(self.doc_root).glob("*/copyright")):
+            try:
+                text = f.read_text("utf-8", errors="replace")
+            except OSError:
+                continue
+            lic = re.search(r"^Files:[ \t]*\*[ \t]*\n(?:[^\n]+\n)*?License:[ \t]*([^\n]+)", text, re.M)
+            if not lic:
+                continue
+            self._by_package[f.parent.name] = lic.group(1).strip()
+            src = re.search(r"^Source:[ \t]*https?://([^\s]+)", text, re.M)
+            if src:
+                key = src.group(1).lower().rstrip("/").removesuffix(".git")
+                self._by_prefix.setdefault(key, lic.group(1).strip())
+
+    def __call__(self, rel: PurePosixPath) -> str | None:
+        parts = [p.lower() for p in rel.parts[:-1]]
+        for n in range(len(parts), 1, -1):
+            lic = self._by_prefix.get("/".join(parts[:n]))
+            if lic:
+                return lic
+        host = _DEB_GO_HOSTS.get(parts[0]) if parts else None
+        if host:
+            for n in range(len(parts), 0, -1):
+                name = "-".join(["golang", host, *parts[1:n], "dev"]).replace("_", "-")
+                if name in self._by_package:
+                    return self._by_package[name]
+        return self.fallback(rel) if self.fallback else None
+
+
 @dataclass
 class PipLicenses:
     """License of a pip-installed package (``pip install --target``), from its dist-info METADATA."""
