@@ -5,7 +5,9 @@ when it is missing, so CI cannot pass with the isolation layer silently absent.
 """
 
 import os
+import random
 import stat
+import subprocess
 import tempfile
 import time
 
@@ -15,8 +17,16 @@ from codescale_jax.eval import sandbox
 from codescale_jax.eval.sandbox import Limits, Mount, fresh_uid, run_sandboxed
 
 
+@pytest.fixture(autouse=True)
+def private_uid_window(monkeypatch):
+    """Draw this test's sample uids from a window no other harness user on the machine draws from,
+    so the leftover-process checks see only this test's processes."""
+    lo = random.randrange(3_000_000_000, 4_000_000_000 - 100_000)
+    monkeypatch.setattr(sandbox, "UID_RANGE", (lo, lo + 99_999))
+
+
 def _sample_processes() -> list[int]:
-    """Pids of live processes owned by a sample uid (there must be none between samples)."""
+    """Pids of live processes owned by a sample uid of this test (there must be none after a sample)."""
     lo, hi = sandbox.UID_RANGE
     pids = []
     for d in os.listdir("/proc"):
@@ -99,7 +109,6 @@ def test_timeout_kills_whole_group_including_detached_children():
     r = _sh("sleep 300 & setsid sleep 300 & (trap '' TERM HUP; sleep 300) & while :; do :; done",
             limits=Limits(wall_s=1.5))
     assert r.timed_out and r.exit_code is None
-    time.sleep(0.2)
     assert set(_sample_processes()) - before == set()
 
 
@@ -107,24 +116,47 @@ def test_background_child_does_not_outlive_the_sample():
     before = set(_sample_processes())
     r = _sh("(sleep 300 &) ; nohup sleep 300 >/dev/null 2>&1 & echo started")
     assert r.exit_code == 0 and not r.timed_out and "started" in r.stdout
-    time.sleep(0.2)
     assert set(_sample_processes()) - before == set()
 
 
-def test_nproc_limit_applies_to_sample_uid():
+def test_nproc_limit_applies_to_sample_uid(limit_path):
     # As root RLIMIT_NPROC would be ignored; the uid drop is what makes it bite.
     r = _sh("i=0; while [ $i -lt 100 ]; do sleep 3 & i=$((i+1)); done 2>&1; echo spawned",
             limits=Limits(wall_s=10, nproc=20))
     assert "fork" in (r.stdout + r.stderr).lower() or "resource temporarily unavailable" in (r.stdout + r.stderr).lower(), r
 
 
-def test_cpu_time_limit_kills_busy_loop():
+def test_cpu_time_limit_kills_busy_loop(limit_path):
     r = _sh("while :; do :; done", limits=Limits(wall_s=30, cpu_s=1))
     assert not r.timed_out
     assert r.exit_code == 128 + 9 or r.exit_code == 128 + 24  # SIGKILL / SIGXCPU
 
 
-def test_file_size_limit():
+@pytest.fixture(params=["prlimit", "preexec"])
+def limit_path(request, monkeypatch):
+    """Run a limits test through the prlimit helper and through the preexec fallback."""
+    if request.param == "preexec":
+        monkeypatch.setattr(sandbox, "limit_prefix", lambda limits: None)
+    else:
+        assert sandbox.limit_prefix(Limits()) is not None, "prlimit (util-linux) missing"
+    return request.param
+
+
+def test_limits_are_applied(limit_path):
+    r = _sh("cat /proc/self/limits",
+            limits=Limits(wall_s=5, cpu_s=7, file_size_mb=3, memory_mb=300, address_space_mb=900, nproc=33,
+                          nofile=77))
+    soft = {line[:26].strip(): line[26:].split()[0] for line in r.stdout.splitlines()[1:]}
+    assert soft["Max cpu time"] == "7"
+    assert soft["Max file size"] == str(3 << 20)
+    assert soft["Max data size"] == str(300 << 20)
+    assert soft["Max address space"] == str(900 << 20)
+    assert soft["Max processes"] == "33"
+    assert soft["Max open files"] == "77"
+    assert soft["Max core file size"] == "0"
+
+
+def test_file_size_limit(limit_path):
     r = _sh("head -c 5000000 /dev/zero > /tmp/big; echo rc=$?; stat -c %s /tmp/big",
             limits=Limits(wall_s=5, file_size_mb=1))
     assert r.stdout.strip().split("\n")[-1] == str(1 << 20)
@@ -145,6 +177,19 @@ def test_stdin_is_delivered_in_full():
 def test_signal_exit_code_is_reported():
     r = _sh("kill -SEGV $$")
     assert r.exit_code == 128 + 11
+
+
+def test_sweep_kills_every_process_of_a_uid():
+    uid = fresh_uid()
+    procs = [subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "sleep", "300"])
+             for _ in range(3)]
+    deadline = time.monotonic() + 10
+    while len(sandbox.live_pids_of_uid(uid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(sandbox.live_pids_of_uid(uid)) == 3
+    assert sandbox.sweep_uid(uid)
+    assert [p.wait() for p in procs] == [-9, -9, -9]
+    assert sandbox.live_pids_of_uid(uid) == []
 
 
 def test_world_accessible():

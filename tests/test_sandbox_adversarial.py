@@ -6,6 +6,7 @@ once per module through ``run_many`` with 2 workers; each test then checks one e
 """
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -43,6 +44,11 @@ def _sample_pids() -> set[int]:
 @pytest.fixture(scope="module")
 def outcome():
     assert sandbox.isolation_mode() == "bwrap", "bubblewrap missing: run scripts/install_toolchains.sh"
+    # Sample uids from a window nobody else on the machine draws from: the leftover check below then
+    # sees only these samples' processes, not those of another harness run at the same time.
+    lo = random.randrange(3_000_000_000, 4_000_000_000 - 100_000)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(sandbox, "UID_RANGE", (lo, lo + 99_999))
     marker_dir = tempfile.mkdtemp(prefix="sandbox_marker_", dir="/var/tmp")  # visible inside the sandbox
     os.chmod(marker_dir, 0o777)
     marker = os.path.join(marker_dir, "marker.txt")
@@ -62,7 +68,6 @@ def outcome():
         recs = run_many(samples(SHORT), workers=2, timeout_s=SHORT_TIMEOUT_S)
         recs += run_many(samples([a for a in ATTACKS if a not in SHORT]), workers=2, timeout_s=LONG_TIMEOUT_S)
         elapsed = time.monotonic() - t0
-        time.sleep(0.3)
         after = _sample_pids() - before
         with open(marker) as f:
             marker_text = f.read()
@@ -70,6 +75,7 @@ def outcome():
                "marker_dir_listing": sorted(os.listdir(marker_dir)), "leftover": after,
                "sentinel_alive": sentinel.poll() is None, "elapsed": elapsed}
     finally:
+        mp.undo()
         sentinel.send_signal(signal.SIGKILL)
         sentinel.wait()
         shutil.rmtree(marker_dir, ignore_errors=True)

@@ -30,6 +30,7 @@ Without bwrap (``CODESCALE_SANDBOX=none`` or bwrap missing) layers 2-3 are absen
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import pwd
@@ -142,30 +143,48 @@ def world_accessible(path: str) -> bool:
         return False
 
 
-def _preexec(limits: Limits):
+def _rlimits(limits: Limits) -> list[tuple[int, str, int]]:
+    """(resource, prlimit flag, value) for every limit that is set."""
     cpu = limits.cpu_s if limits.cpu_s is not None else int(limits.wall_s) + 2
+    spec = [(resource.RLIMIT_CPU, "cpu", cpu, 1), (resource.RLIMIT_DATA, "data", limits.memory_mb, MIB),
+            (resource.RLIMIT_AS, "as", limits.address_space_mb, MIB),
+            (resource.RLIMIT_FSIZE, "fsize", limits.file_size_mb, MIB),
+            (resource.RLIMIT_NOFILE, "nofile", limits.nofile, 1), (resource.RLIMIT_NPROC, "nproc", limits.nproc, 1),
+            (resource.RLIMIT_CORE, "core", 0, 1)]
+    return [(res, flag, int(v) * scale) for res, flag, v, scale in spec if v is not None]
+
+
+def limit_prefix(limits: Limits) -> list[str] | None:
+    """``prlimit --cpu=.. --data=.. -- `` (util-linux), or None when prlimit is missing.
+
+    Setting limits through an exec'd helper instead of a ``preexec_fn`` keeps ``subprocess`` on its
+    fork-safe path: ``run_many`` starts samples from several threads, and Python code run between
+    fork and exec in a threaded process can deadlock.
+    """
+    tool = shutil.which("prlimit")
+    if tool is None:
+        return None
+    return [tool] + [f"--{flag}={value}" for _, flag, value in _rlimits(limits)] + ["--"]
+
+
+def _preexec(limits: Limits):
+    """Fallback when prlimit is missing: set the same limits in the child before exec."""
+    todo = _rlimits(limits)
 
     def apply() -> None:
-        def setl(which: int, value_mb: int | None, scale: int = MIB) -> None:
-            if value_mb is not None:
-                v = int(value_mb) * scale
-                resource.setrlimit(which, (v, v))
-
-        setl(resource.RLIMIT_CPU, cpu, 1)
-        setl(resource.RLIMIT_DATA, limits.memory_mb)
-        setl(resource.RLIMIT_AS, limits.address_space_mb)
-        setl(resource.RLIMIT_FSIZE, limits.file_size_mb)
-        setl(resource.RLIMIT_NOFILE, limits.nofile, 1)
-        setl(resource.RLIMIT_NPROC, limits.nproc, 1)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        for res, _, value in todo:
+            resource.setrlimit(res, (value, value))
 
     return apply
 
 
 def build_argv(argv: Sequence[str], *, cwd: str, mounts: Sequence[Mount], limits: Limits,
-               env: Mapping[str, str], uid: int | None) -> list[str]:
-    """The full command line: bwrap options, then setpriv (uid drop), then ``argv``."""
+               env: Mapping[str, str], uid: int | None, info_fd: int | None = None) -> list[str]:
+    """The full command line: bwrap options, then setpriv (uid drop), then ``argv``.
+
+    ``info_fd``: a pipe to which bwrap writes ``{"child-pid": N}``, the host pid of the sandbox's
+    init; killing that process tears the whole PID namespace down (see :func:`_Reaper`).
+    """
     bw = bwrap_path()
     if bw is None:
         return list(argv)
@@ -192,6 +211,8 @@ def build_argv(argv: Sequence[str], *, cwd: str, mounts: Sequence[Mount], limits
             cmd += ["--bind" if m.writable else "--ro-bind", m.src, m.dest]
     for k, v in env.items():
         cmd += ["--setenv", k, v]
+    if info_fd is not None:
+        cmd += ["--info-fd", str(info_fd)]
     cmd += ["--chdir", cwd, "--"]
     if uid is not None:
         cmd += [setpriv_path() or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -219,32 +240,135 @@ def run_sandboxed(argv: Sequence[str], *, cwd: str, limits: Limits, mounts: Sequ
     elif mode != "bwrap":
         uid = None
         note = "bwrap without uid drop: RLIMIT_NPROC may not apply"
-    full = build_argv(argv, cwd=cwd, mounts=mounts, limits=limits, env=env, uid=uid)
+    info_r, info_w = os.pipe() if mode != "none" else (None, None)
+    full = build_argv(argv, cwd=cwd, mounts=mounts, limits=limits, env=env, uid=uid, info_fd=info_w)
+    prefix = limit_prefix(limits)
+    if prefix is not None:
+        full = prefix + full
     t0 = time.monotonic()
     try:
         proc = subprocess.Popen(
             full, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd if mode == "none" else None,
             env=env if mode == "none" else {"PATH": env["PATH"]}, start_new_session=True,
-            preexec_fn=_preexec(limits), close_fds=True)
+            preexec_fn=None if prefix is not None else _preexec(limits), close_fds=True,
+            pass_fds=(info_w,) if info_w is not None else ())
     except OSError as e:
+        for fd in (info_r, info_w):
+            if fd is not None:
+                os.close(fd)
         return RawResult(None, "", f"sandbox: could not start {full[0]!r}: {e}", 0.0, False, False,
                          note or "start failure")
-    out, err, timed_out, truncated = _pump(proc, stdin, t0 + limits.wall_s, limits.output_bytes)
+    if info_w is not None:
+        os.close(info_w)
+    reaper = _Reaper(proc, info_r, uid)
+    try:
+        out, err, timed_out, truncated = _pump(proc, stdin, t0 + limits.wall_s, limits.output_bytes, reaper)
+    finally:
+        reaper.close()
     wall = time.monotonic() - t0
     code = None if timed_out else proc.returncode
     return RawResult(code, out, err, wall, timed_out, truncated, note)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+class _Reaper:
+    """Ends a sample for good and returns only once none of its processes is left.
+
+    On timeout the sandbox's init (host pid from bwrap's ``--info-fd``) is killed while the outer bwrap
+    still lives (so the pid cannot have been reused); the kernel then kills every process in that PID
+    namespace. Then the outer process group is killed, which is all there is without bwrap. Last, the
+    outer bwrap may report the exit a moment before the kernel has emptied the namespace, so the
+    sample's private uid is swept: every process still running as that uid is killed and waited for.
+    """
+
+    def __init__(self, proc: subprocess.Popen, info_fd: int | None, uid: int | None):
+        self.proc = proc
+        self.info_fd = info_fd
+        self.uid = uid
+        self.info = b""
+        if info_fd is not None:
+            os.set_blocking(info_fd, False)
+
+    def _child_pid(self) -> int | None:
+        if self.info_fd is None:
+            return None
+        try:
+            while chunk := os.read(self.info_fd, 4096):
+                self.info += chunk
+        except BlockingIOError:
+            pass
+        try:
+            return int(json.loads(self.info.decode())["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            pid = self._child_pid()
+            if pid is not None:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.proc.poll() is None:
+            self.proc.wait()
+        if self.uid is not None and not sweep_uid(self.uid):
+            log.warning("sandbox: processes of uid %d still alive after 10 s", self.uid)
+
+    def close(self) -> None:
+        if self.info_fd is not None:
+            os.close(self.info_fd)
+            self.info_fd = None
 
 
-def _pump(proc: subprocess.Popen, stdin: str | None, deadline: float,
-          cap: int) -> tuple[str, str, bool, bool]:
+def live_pids_of_uid(uid: int) -> list[int]:
+    """Pids of non-zombie processes whose effective uid is ``uid``."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{name}").st_uid != uid:
+                continue
+            with open(f"/proc/{name}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if state not in (b"Z", b"X"):
+            out.append(int(name))
+    return out
+
+
+def sweep_uid(uid: int, timeout_s: float = 10.0) -> bool:
+    """SIGKILL every process running as ``uid`` until none is left; False if some survive ``timeout_s``.
+
+    Safe because each sample runs under its own random uid that nothing else on the host uses.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pids = live_pids_of_uid(uid)
+        if not pids:
+            return True
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+
+
+def _pump(proc: subprocess.Popen, stdin: str | None, deadline: float, cap: int,
+          reaper: _Reaper) -> tuple[str, str, bool, bool]:
     """Feed stdin, collect at most ``cap`` bytes per stream, kill the group at ``deadline``."""
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     bufs = {out_fd: bytearray(), err_fd: bytearray()}
@@ -290,13 +414,7 @@ def _pump(proc: subprocess.Popen, stdin: str | None, deadline: float,
                 buf += chunk[:room]
             if len(chunk) > max(room, 0):
                 truncated = True
-    _kill_group(proc)
-    if proc.poll() is None:
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            proc.wait()
+    reaper.kill()
     sel.close()
     for f in (proc.stdin, proc.stdout, proc.stderr):
         if f is not None and not f.closed:
