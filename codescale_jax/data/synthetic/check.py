@@ -13,13 +13,18 @@
 4. No aliasing: a collection-typed ``Let``/``Assign`` never takes a bare variable (every
    collection value has exactly one owner), and ``Return`` of a collection variable only returns a
    local, never a parameter. Collection arguments to calls are borrowed read-only.
-5. ``ForEach`` over a variable never mutates that variable in its body.
+5. ``ForEach`` over a variable never mutates that variable in its body, and no variable read by
+   a ``ForRange`` stop expression is written in that loop's body (C-family ``for`` loops re-test
+   the bound every iteration; Python and Rust evaluate it once: with this rule both agree).
 6. ``Return`` stands only as the last statement of the function body (which always ends with one)
    or as the last statement of an ``If``'s then-branch (never of an else-branch): Java rejects
    statements after an ``if`` whose two branches both return.
 7. A ``While`` condition reads a variable (Java rejects ``while`` on a constant false).
 8. Every ``Let`` variable is read somewhere (Go rejects unused locals).
 9. The program has at least one case; case arguments are literals of the entry's parameter types.
+10. ``eq``/``ne`` never compares a literal with a variable or a length: TypeScript narrows such a
+    reference to the literal's type after ``if (n !== 9) return``, then rejects ``n === 14`` as a
+    comparison with "no overlap".
 """
 
 from __future__ import annotations
@@ -93,6 +98,20 @@ def builtin_type(op: str, arg_types: tuple[ir.Type, ...]) -> ir.Type:
     return spec.result(arg_types)
 
 
+_REFERENCE_BUILTINS = ("str_len", "list_len", "map_len")
+
+
+def narrowing_equality(e: ir.Expr) -> bool:
+    """An ``eq``/``ne`` of a literal and a variable or length (forbidden by rule 10)."""
+    if not isinstance(e, ir.Binary) or e.op not in ("eq", "ne"):
+        return False
+
+    def ref(x):
+        return isinstance(x, ir.Var) or (isinstance(x, ir.Builtin) and x.op in _REFERENCE_BUILTINS)
+
+    return (isinstance(e.left, ir.Lit) and ref(e.right)) or (isinstance(e.right, ir.Lit) and ref(e.left))
+
+
 def _binary_type(op: str, a: ir.Type, b: ir.Type) -> ir.Type:
     if a != b:
         raise IRError(f"binary {op} on mismatched types {a} and {b}")
@@ -161,6 +180,8 @@ class _FnChecker:
             if not ok or t != e.type:
                 self.fail(f"unary {e.op} on {t}")
         elif isinstance(e, ir.Binary):
+            if narrowing_equality(e):
+                self.fail(f"{e.op} of a literal and a variable or length (rule 10)")
             t = _binary_type(e.op, self.expr(e.left, scope), self.expr(e.right, scope))
             if t != e.type:
                 self.fail(f"binary {e.op} labelled {e.type}, is {t}")
@@ -202,7 +223,7 @@ class _FnChecker:
                 if s.name not in scope:
                     self.fail(f"write to undeclared {s.name!r}")
                 if s.name in self.readonly:
-                    self.fail(f"write to read-only {s.name!r} (parameter, loop variable or iterated list)")
+                    self.fail(f"write to read-only {s.name!r} (parameter, loop variable, iterated list or loop bound)")
                 t = scope[s.name]
                 if isinstance(s, ir.Assign):
                     if self.expr(s.value, scope) != t:
@@ -235,7 +256,10 @@ class _FnChecker:
                 inner = dict(scope)
                 self.declare(s.var, inner, ir.INT)
                 self.readonly.add(s.var)
+                frozen = {x.name for x in ir.walk_expr(s.stop) if isinstance(x, ir.Var)} - self.readonly
+                self.readonly |= frozen
                 self.block(s.body, inner, "loop")
+                self.readonly -= frozen
             elif isinstance(s, ir.ForEach):
                 t = self.expr(s.iterable, scope)
                 if t.kind != "list" or t.elem != s.elem_type:

@@ -33,6 +33,12 @@ def bi(op: str, *args: ir.Expr) -> ir.Builtin:
     return ir.Builtin(builtin_type(op, tuple(a.type for a in args)), op, tuple(args))
 
 
+def narrows(left: ir.Expr, right: ir.Expr) -> bool:
+    """Whether ``left == right`` is a reference compared with a literal (see check rule 10)."""
+    from codescale_jax.data.synthetic.check import narrowing_equality
+    return narrowing_equality(ir.Binary(ir.BOOL, "eq", left, right))
+
+
 def _constant(e: ir.Expr) -> bool:
     """An operator applied to literals only (``2 + 3``, ``"a" + "b"``) reads like noise; the
     generator skips such productions and falls back to a plain literal or a variable."""
@@ -178,7 +184,10 @@ class ExprGen:
                 right = self.lit_of(t)
             if isinstance(left, ir.Lit) and isinstance(right, ir.Lit):  # constant: read a variable
                 left = self.var_of(t) or self.nonneg(d) if t == ir.INT else self.var_of(t) or left
-            return b(self.rng.choice(ir.COMPARE_OPS), left, right)
+            op = self.rng.choice(ir.COMPARE_OPS)
+            if op in ("eq", "ne") and narrows(left, right):
+                op = self.rng.choice(("lt", "le", "gt", "ge"))
+            return b(op, left, right)
 
         def logic():
             return b(self.rng.choice(ir.LOGIC_OPS), self.expr(ir.BOOL, d), self.expr(ir.BOOL, d))
@@ -187,11 +196,19 @@ class ExprGen:
             (4.0, compare),
             (1.0, logic),
             (0.6, lambda: ir.Unary(ir.BOOL, "not", self.expr(ir.BOOL, d))),
-            (0.5, lambda: b(self.rng.choice(("eq", "ne")), self.expr(ir.STR, d), self.expr(ir.STR, 0))),
+            (0.5, lambda: self.str_compare(d)),
             (0.6, lambda: bi("str_contains", self.expr(ir.STR, d), self.expr(ir.STR, 0))),
             (0.8, lambda: self.contains(d)),
             (0.2, lambda: lit(self.rng.random() < 0.5)),
         ])
+
+    def str_compare(self, d: int) -> ir.Expr:
+        left, right = self.expr(ir.STR, d), self.expr(ir.STR, 0)
+        if left == right:
+            right = self.lit_of(ir.STR)
+        if narrows(left, right):
+            return bi("str_contains", left, right) if isinstance(right, ir.Lit) else bi("str_contains", right, left)
+        return b(self.rng.choice(("eq", "ne")), left, right)
 
     def str_expr(self, d: int) -> ir.Expr | None:
         s = lambda: self.expr(ir.STR, d)  # noqa: E731
@@ -316,8 +333,8 @@ class ExprGen:
     def fresh_collection(self, t: ir.Type, d: int) -> ir.Expr:
         """A collection expression that shares nothing with any variable (Let/Assign/Return)."""
         if t.kind == "map":
-            return self.pick([(1.0, lambda: self.call_returning(t, d))]) if self.rng.random() < 0.2 and \
-                self.has_callable(t) else self.lit_of(t)
+            call = self.call_returning(t, d) if self.rng.random() < 0.2 else None
+            return call or self.lit_of(t)
         options = [(1.0, lambda: self.lit_of(t)), (1.0, lambda: self.call_returning(t, d))]
         src = self.var_of(t)
         if src is not None:

@@ -37,7 +37,10 @@ PARAM_NAMES = {
     "float": ("x", "y", "rate_in", "factor_in"),
     "bool": ("strict", "reverse_first", "enabled"),
     "str": ("s", "word_in", "source", "pattern"),
-    "list": ("xs", "ys", "words", "vals", "data"),
+    "list[int]": ("xs", "nums", "counts_in", "data"),
+    "list[float]": ("ys", "weights_in", "samples"),
+    "list[str]": ("words", "names", "tokens"),
+    "list[bool]": ("flags", "mask"),
     "map": ("table_in", "weights", "index_of"),
 }
 HELPER_NAMES = ("scan_values", "fold_items", "mix_score", "count_hits", "merge_words", "build_table",
@@ -225,19 +228,18 @@ class FunctionGen(ExprGen):
             stop = bi("min", ir.Var(ir.INT, self.rng.choice(self.scope.of_type(ir.INT))), lit(self.rng.randint(3, 12)))
         else:
             stop = lit(self.rng.randint(1, 8))
+        # C-family loops re-test ``i < stop`` every iteration, so nothing ``stop`` reads may change
+        # inside the body (check rule 5); that also keeps ``var`` a valid index of ``indexes``.
+        frozen = {x.name for x in ir.walk_expr(stop) if isinstance(x, ir.Var)} - self.scope.readonly
+        self.scope.readonly |= frozen
         self.scope.frames.append({var: ir.INT})
         self.scope.readonly.add(var)
         self.scope.nonneg.add(var)
-        frozen_added = False
         if indexes is not None:
             self.scope.safe_index[var] = {indexes}
-            if indexes not in self.scope.no_reassign:
-                self.scope.no_reassign.add(indexes)
-                frozen_added = True
         body = self.loop_body(nest)
         self.scope.safe_index.pop(var, None)
-        if frozen_added:
-            self.scope.no_reassign.discard(indexes)
+        self.scope.readonly -= frozen
         self.scope.frames.pop()
         return [ir.ForRange(var, start, stop, tuple(body))]
 
@@ -300,7 +302,7 @@ class FunctionGen(ExprGen):
         out = []
         for _ in range(n):
             t = self.random_type()
-            name = self.fresh_name(PARAM_NAMES[t.kind])
+            name = self.fresh_name(PARAM_NAMES.get(str(t), PARAM_NAMES.get(t.kind, ())))
             self.declare(name, t)
             self.scope.readonly.add(name)
             out.append(ir.Param(name, t))
@@ -356,7 +358,7 @@ class FunctionGen(ExprGen):
 
 def describe_function(name: str, params, ret: ir.Type, body: tuple[ir.Stmt, ...]) -> str:
     """One English paragraph (the same in every language) naming inputs, output and constructs."""
-    args = ", ".join(f"{p.name} ({describe(p.type)})" for p in params)
+    args = ", ".join(f"`{p.name}` ({describe(p.type)})" for p in params)
     stmts = list(ir.walk_stmts(body))
     exprs = list(ir.all_exprs(body))
     feats = []
@@ -460,7 +462,14 @@ def _cases(rng: random.Random, entry: ir.Function, n: int) -> tuple[tuple[ir.Exp
             return ir.MapLit(t, tuple((k, value(t.value)) for k in keys))
         return gen.lit_of(t)
 
-    return tuple(tuple(value(p.type) for p in entry.params) for _ in range(n))
+    cases: list[tuple[ir.Expr, ...]] = []
+    for _ in range(4 * n):  # distinct argument tuples; a tiny domain (one bool) may allow fewer
+        case = tuple(value(p.type) for p in entry.params)
+        if case not in cases:
+            cases.append(case)
+        if len(cases) == n:
+            break
+    return tuple(cases)
 
 
 def gen_words(rng: random.Random) -> list[str]:

@@ -260,8 +260,12 @@ class Renderer(abc.ABC):
         return [pad + line if line else line for line in lines]
 
     def doc_text(self, fn: ir.Function, width: int = 88) -> list[str]:
-        """The function's English doc wrapped to lines (the same words in every language)."""
-        return textwrap.wrap(fn.doc, width) if fn.doc else []
+        """The function's English doc wrapped to lines: the same words in every language, with
+        each `parameter` in backticks respelled the way this language spells it."""
+        text = fn.doc
+        for p in fn.params:
+            text = text.replace(f"`{p.name}`", f"`{self.ident(p.name)}`")
+        return textwrap.wrap(text, width, break_on_hyphens=False) if text else []
 
     def line_comment(self, lines: list[str], token: str = "//") -> list[str]:
         return [f"{token} {line}" if line else token for line in lines]
