@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from codescale_jax.eval import sandbox
+from codescale_jax.eval import runners, sandbox
 from codescale_jax.eval.sandbox import Limits, Mount, fresh_uid, run_sandboxed
 
 
@@ -174,6 +174,11 @@ def test_stdin_is_delivered_in_full():
     assert r.stdout.strip() == "50000"
 
 
+def test_closing_outputs_early_does_not_end_the_sample():
+    r = _sh("echo before; exec >&- 2>&-; sleep 0.5; exit 5")
+    assert (r.exit_code, r.stdout, r.timed_out) == (5, "before\n", False), r
+
+
 def test_signal_exit_code_is_reported():
     r = _sh("kill -SEGV $$")
     assert r.exit_code == 128 + 11
@@ -199,9 +204,9 @@ def test_world_accessible():
         open(p, "w").close()
         os.chmod(p, 0o644)
         os.chmod(d, 0o755)
-        assert sandbox.world_accessible(p)
+        assert runners.world_accessible(p)
         os.chmod(d, 0o700)
-        assert not sandbox.world_accessible(p)
+        assert not runners.world_accessible(p)
     finally:
         os.chmod(d, stat.S_IRWXU)
         import shutil
@@ -215,6 +220,8 @@ def test_degrades_without_bwrap(monkeypatch):
     r = run_sandboxed(["sh", "-c", "echo hi; sleep 300 & while :; do :; done"], cwd="/", uid=fresh_uid(),
                       limits=Limits(wall_s=1))
     assert r.timed_out and "no isolation" in r.note and r.stdout == "hi\n"
+    r = run_sandboxed(["sh", "-c", "kill -SEGV $$"], cwd="/", limits=Limits(wall_s=5))
+    assert r.exit_code == 128 + 11  # same convention as under bwrap
     time.sleep(0.2)
     for pid in set(os.listdir("/proc")) - before:  # the group kill still reached the background sleep
         try:

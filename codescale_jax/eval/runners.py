@@ -35,6 +35,7 @@ import dataclasses
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -101,10 +102,26 @@ def _expose(name: str, host_root: str, rel: str) -> Tool:
     host = os.path.join(host_root, rel)
     real = os.path.realpath(host)
     hidden = any(real == p or real.startswith(p + os.sep) for p in MASKED)  # e.g. a checkout in /tmp
-    if sandbox.bwrap_path() is None or (sandbox.world_accessible(host) and not hidden):
+    if sandbox.bwrap_path() is None or (world_accessible(host) and not hidden):
         return Tool(host, (), host_root)
     dest = f"{TOOLS}/{name}"
     return Tool(os.path.join(dest, rel), (Mount(os.path.realpath(host_root), dest),), dest)
+
+
+def world_accessible(path: str) -> bool:
+    """True when an unprivileged user can reach ``path`` (every ancestor o+x, the path o+r)."""
+    path = os.path.realpath(path)
+    parts = path.split(os.sep)
+    for i in range(2, len(parts)):
+        try:
+            if not os.stat(os.sep.join(parts[:i])).st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+    try:
+        return bool(os.stat(path).st_mode & stat.S_IROTH)
+    except OSError:
+        return False
 
 
 def _which(cmd: str, resolve: bool = True) -> str | None:

@@ -3,25 +3,24 @@
 The harness executes model-written programs, so every command goes through :func:`run_sandboxed`.
 Layers, outermost first:
 
-1. **Process group + wall clock.** The child starts in a new session (its own process group); at the
-   deadline the whole group gets SIGKILL. Output is read incrementally and capped, so a program that
-   prints forever cannot exhaust the harness's memory.
-2. **bubblewrap** (``bwrap``, Debian's ``bubblewrap``), when present: new PID, network, IPC and UTS
-   namespaces; the host root mounted read-only; ``/tmp`` a private size-limited tmpfs; ``/proc`` and
-   ``/dev`` fresh. ``--die-with-parent`` plus the PID namespace means that killing the bwrap process
-   takes every process of the sample with it, including ones that called ``setsid`` or daemonised.
-   There is no network interface but loopback inside.
+1. **Supervision.** The command starts in its own session/process group; output is read as it comes
+   and capped, so endless printing cannot exhaust the harness; at the deadline everything is killed
+   and the result returns only once no process of the sample is left (:class:`_Reaper`).
+2. **bubblewrap** (Debian's ``bubblewrap``), when present: new PID, network (loopback only), IPC and
+   UTS namespaces; the host root read-only; private size-limited tmpfs at ``/tmp`` and ``/dev/shm``;
+   fresh ``/proc`` and ``/dev``. In a PID namespace, a ``setsid`` daemon is still a member and dies
+   with it.
 3. **An unprivileged uid.** The harness usually runs as root, and the kernel exempts root from
-   ``RLIMIT_NPROC``; a fork bomb would then be bounded only by the wall clock. Inside the sandbox the
-   command is therefore started through ``setpriv`` as a fresh, random, unprivileged uid (no
-   capabilities, ``no_new_privs``), so the per-uid process limit applies and the uid owns nothing on
-   the host, which makes the read-only root doubly read-only.
-4. **rlimits** (set before exec, inherited by everything the sample starts): CPU seconds, file size,
-   open files, processes/threads (per uid, see 3), and memory. Memory uses ``RLIMIT_DATA`` (private
-   writable memory: heap, anonymous mmap) as the real bound, because the JVM, Go and V8 reserve many
-   GiB of address space they never touch and would not start under a tight ``RLIMIT_AS``; a generous
-   ``RLIMIT_AS`` is kept as a backstop against shared-memory hogs that ``RLIMIT_DATA`` does not count.
-   cgroups are not used: they are not reliably writable on every machine this runs on.
+   ``RLIMIT_NPROC``: a fork bomb would be bounded only by the clock. Inside the sandbox the command
+   is started through ``setpriv`` as a fresh random uid without capabilities and with
+   ``no_new_privs``: the per-uid process limit applies, the uid owns nothing on the host, and every
+   process the sample left can be found (and killed) by its uid.
+4. **rlimits** (through ``prlimit``, inherited by everything the sample starts): CPU seconds, file
+   size, open files, processes+threads (per uid, see 3), memory. Memory is bounded by ``RLIMIT_DATA``
+   (private writable memory: heap, anonymous mmap) because the JVM, Go and V8 reserve GiB of address
+   space they never touch and would not start under a tight ``RLIMIT_AS``; a looser ``RLIMIT_AS``
+   stays as a backstop against shared-memory hogs that ``RLIMIT_DATA`` does not count. cgroups are
+   not used: they are not reliably writable on every machine this runs on.
 
 Without bwrap (``CODESCALE_SANDBOX=none`` or bwrap missing) layers 2-3 are absent: the result's
 ``note`` says so and a warning is logged once. Isolation tests require bwrap and fail without it.
@@ -30,6 +29,7 @@ Without bwrap (``CODESCALE_SANDBOX=none`` or bwrap missing) layers 2-3 are absen
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -39,7 +39,6 @@ import resource
 import selectors
 import shutil
 import signal
-import stat
 import subprocess
 import time
 from typing import Mapping, Sequence
@@ -57,7 +56,7 @@ class Limits:
     """Resource limits for one command. Memory sizes are in MiB; ``None`` leaves a limit unset."""
 
     wall_s: float = 10.0
-    cpu_s: int | None = None  # default: wall_s + 1, rounded up
+    cpu_s: int | None = None  # default: int(wall_s) + 2
     memory_mb: int | None = 2048  # RLIMIT_DATA
     address_space_mb: int | None = 4096  # RLIMIT_AS backstop (see module docstring)
     file_size_mb: int | None = 64  # RLIMIT_FSIZE: largest single file a sample may write
@@ -78,7 +77,7 @@ class Mount:
 
 @dataclasses.dataclass
 class RawResult:
-    exit_code: int | None  # None when killed at the deadline; negative = killed by that signal
+    exit_code: int | None  # None when killed at the deadline; 128 + N when killed by signal N
     stdout: str
     stderr: str
     wall_s: float
@@ -99,7 +98,8 @@ def setpriv_path() -> str | None:
 
 
 def isolation_mode() -> str:
-    """``"bwrap"`` (namespaces + unprivileged uid), ``"bwrap-root"`` (no uid drop) or ``"none"``."""
+    """``"bwrap"`` (namespaces + uid drop), ``"bwrap-root"`` (as root, setpriv missing: no uid drop),
+    ``"bwrap-user"`` (harness not root: runs as that user) or ``"none"``."""
     if bwrap_path() is None:
         return "none"
     if os.geteuid() == 0 and setpriv_path() is not None:
@@ -107,14 +107,9 @@ def isolation_mode() -> str:
     return "bwrap-root" if os.geteuid() == 0 else "bwrap-user"
 
 
-_warned = False
-
-
+@functools.cache
 def _warn_once(msg: str) -> None:
-    global _warned
-    if not _warned:
-        log.warning(msg)
-        _warned = True
+    log.warning(msg)
 
 
 def fresh_uid() -> int:
@@ -125,22 +120,6 @@ def fresh_uid() -> int:
             pwd.getpwuid(uid)
         except KeyError:
             return uid
-
-
-def world_accessible(path: str) -> bool:
-    """True when an unprivileged user can reach ``path`` (every ancestor o+x, the path o+r)."""
-    path = os.path.realpath(path)
-    parts = path.split(os.sep)
-    for i in range(2, len(parts)):
-        try:
-            if not os.stat(os.sep.join(parts[:i])).st_mode & stat.S_IXOTH:
-                return False
-        except OSError:
-            return False
-    try:
-        return bool(os.stat(path).st_mode & stat.S_IROTH)
-    except OSError:
-        return False
 
 
 def _rlimits(limits: Limits) -> list[tuple[int, str, int]]:
@@ -268,6 +247,8 @@ def run_sandboxed(argv: Sequence[str], *, cwd: str, limits: Limits, mounts: Sequ
         reaper.close()
     wall = time.monotonic() - t0
     code = None if timed_out else proc.returncode
+    if code is not None and code < 0:  # killed by a signal outside bwrap: report it the way bwrap does
+        code = 128 - code
     return RawResult(code, out, err, wall, timed_out, truncated, note)
 
 
@@ -383,15 +364,21 @@ def _pump(proc: subprocess.Popen, stdin: str | None, deadline: float, cap: int,
         sel.register(proc.stdin, selectors.EVENT_WRITE)
     open_reads = 2
     exited_at: float | None = None
-    while open_reads:
+    while True:
         now = time.monotonic()
         if now >= deadline:
             timed_out = proc.poll() is None
             break
-        if exited_at is None and proc.poll() is not None:
-            exited_at = now
-        if exited_at is not None and now - exited_at > 0.5:
-            break  # leader gone but something still holds the pipes open: stop waiting for it
+        if proc.poll() is not None:
+            exited_at = exited_at or now
+            if not open_reads or now - exited_at > 0.5:
+                break  # done, or the leader is gone but something still holds the pipes open
+        if not open_reads:  # the program closed its outputs but may still be working
+            try:
+                proc.wait(timeout=min(0.2, deadline - now))
+            except subprocess.TimeoutExpired:
+                pass
+            continue
         for key, _ in sel.select(timeout=min(0.2, deadline - now)):
             if key.fileobj is proc.stdin:
                 try:
