@@ -37,35 +37,37 @@ class RendererUnavailableError(LookupError):
     """No ``render_<language>`` module exists (yet) in this package for a known language."""
 
 
+def _load(lang: str) -> Renderer | None:
+    """The renderer of a canonical code language id, or None when its module does not exist."""
+    if lang not in _CACHE:
+        name = f"codescale_jax.data.synthetic.render_{lang}"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:  # the module exists but one of its imports is missing
+                raise
+            return None
+        _CACHE[lang] = module.RENDERER
+    return _CACHE[lang]
+
+
 def get_renderer(language: str) -> Renderer:
     """The renderer of ``language`` (any alias the registry accepts)."""
     lang = languages.canonical(language)
     if lang not in languages.CODE_LANGUAGES:
         raise languages.UnknownLanguageError(f"{language!r} is not a programming language; "
                                              f"choose from {', '.join(languages.CODE_LANGUAGES)}")
-    if lang not in _CACHE:
-        try:
-            module = importlib.import_module(f"codescale_jax.data.synthetic.render_{lang}")
-        except ModuleNotFoundError as err:
-            if err.name != f"codescale_jax.data.synthetic.render_{lang}":
-                raise
-            raise RendererUnavailableError(
-                f"no synthetic renderer for {lang} yet (expected module render_{lang}.py); "
-                f"available: {', '.join(available_languages())}") from err
-        _CACHE[lang] = module.RENDERER
-    return _CACHE[lang]
+    renderer = _load(lang)
+    if renderer is None:
+        raise RendererUnavailableError(
+            f"no synthetic renderer for {lang} yet (expected module render_{lang}.py); "
+            f"available: {', '.join(available_languages())}")
+    return renderer
 
 
 def available_languages() -> tuple[str, ...]:
     """The code languages that have a renderer module, in the registry's order."""
-    out = []
-    for lang in languages.CODE_LANGUAGES:
-        try:
-            get_renderer(lang)
-        except RendererUnavailableError:
-            continue
-        out.append(lang)
-    return tuple(out)
+    return tuple(lang for lang in languages.CODE_LANGUAGES if _load(lang) is not None)
 
 
 def render(program: ir.Program, language: str) -> str:
