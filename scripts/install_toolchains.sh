@@ -93,15 +93,44 @@ else
   log "typescript $TS_VERSION and tsx $TSX_VERSION already in .toolchains/"
 fi
 
-# ---- Warm the Go standard-library build cache once (first build otherwise costs seconds) -------
-if have go; then
-  GOCACHE_DIR="$TOOLDIR/gocache"
-  mkdir -p "$GOCACHE_DIR"
-  WARM=$(mktemp -d)
-  printf 'package main\n\nimport (\n\t"fmt"\n\t"os"\n\t"sort"\n\t"strings"\n\t"math"\n\t"strconv"\n)\n\nfunc main() {\n\tfmt.Fprintln(os.Stdout, strings.ToUpper("ok"), math.Sqrt(4), strconv.Itoa(1))\n\tsort.Ints([]int{2, 1})\n}\n' >"$WARM/main.go"
-  (cd "$WARM" && GOCACHE="$GOCACHE_DIR" GOPATH="$WARM/gopath" GO111MODULE=off GOFLAGS= \
-    go build -o "$WARM/main" main.go && "$WARM/main" >/dev/null) || log "warning: Go cache warm-up failed"
-  rm -rf "$WARM"
+# ---- Class-data-sharing archive for javac ----------------------------------------------------
+# javac is a JVM that loads its compiler classes anew for every compile; a dynamic class-data-sharing
+# archive of them makes each compile start faster (BUILD_NOTES.md has the measurement). The name
+# carries the javac version: runners.py only uses an archive made by the same JDK.
+if have javac; then
+  JAVAC_TAG=$(javac -version 2>&1 | head -n 1 | tr -c 'A-Za-z0-9.\n' '_')
+  JSA="$TOOLDIR/$JAVAC_TAG.jsa"
+  if [ ! -f "$JSA" ]; then
+    log "building $JSA"
+    WARM=$(mktemp -d)
+    cat >"$WARM/Main.java" <<'JAVA'
+import java.util.*;
+import java.util.function.*;
+import java.util.stream.*;
+
+public class Main {
+    static <T extends Comparable<T>> List<T> sorted(Collection<T> xs) {
+        List<T> out = new ArrayList<>(xs);
+        Collections.sort(out);
+        return out;
+    }
+
+    public static void main(String[] args) {
+        Map<String, Integer> m = new HashMap<>();
+        m.put("a", 1);
+        Function<Integer, Integer> sq = x -> x * x;
+        List<Integer> ys = IntStream.range(0, 5).boxed().map(sq).collect(Collectors.toList());
+        Optional<String> o = Optional.of("x");
+        System.out.println(sorted(ys) + " " + m + " " + o.orElse("") + String.format("%d", 3));
+    }
+}
+JAVA
+    javac -J-XX:+UseSerialGC -J-XX:TieredStopAtLevel=1 -J-XX:-UsePerfData \
+      "-J-XX:ArchiveClassesAtExit=$JSA" -d "$WARM" "$WARM/Main.java" >/dev/null 2>&1 \
+      || log "warning: could not build the javac class-data archive (compiles still work, slower)"
+    [ -f "$JSA" ] && chmod 0444 "$JSA"
+    rm -rf "$WARM"
+  fi
 fi
 
 # ---- Versions -------------------------------------------------------------------------------

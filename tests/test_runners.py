@@ -93,6 +93,14 @@ def test_typescript_is_checked_but_not_strict():
     assert (res.status, res.stdout) == ("passed", "42\n"), res
 
 
+def test_javac_class_data_archive_is_installed_and_used():
+    # scripts/install_toolchains.sh builds it; without it Java still works, only slower.
+    cds = runners._find("javac_cds")
+    assert cds is not None and cds.path.endswith(".jsa")
+    assert dict(runners.RECIPES["java"].compile_optional)["javac_cds"].startswith("-J-XX:SharedArchiveFile=")
+    assert run_program("java", PROGRAMS["java"][0]).status == "passed"
+
+
 def test_aliases_and_bad_language():
     assert run_program("py", 'print(1)').status == "passed"
     with pytest.raises(ValueError, match="not an executable language"):

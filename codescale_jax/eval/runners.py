@@ -34,6 +34,7 @@ import concurrent.futures as cf
 import dataclasses
 import functools
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -172,6 +173,19 @@ def _find(tool: str) -> Tool | None:
         if os.path.exists(shim):
             return _expose("node_modules", pkg, os.path.relpath(shim, pkg))
         return None
+    if tool == "javac_cds":  # optional: the class-data archive install_toolchains.sh builds for javac
+        javac = _which("javac")
+        if javac is None:
+            return None
+        try:
+            out = subprocess.run([javac, "-version"], capture_output=True, text=True, timeout=60)
+        except (subprocess.SubprocessError, OSError):
+            return None
+        first = (out.stdout + out.stderr).strip().split("\n")[0]
+        name = re.sub(r"[^A-Za-z0-9.]", "_", first) + ".jsa"
+        if not os.path.isfile(os.path.join(TOOLCHAINS_DIR, name)):
+            return None
+        return _expose("toolchains", TOOLCHAINS_DIR, name)
     if tool == "go":
         go = _which("go")
         if go is None:
@@ -191,6 +205,8 @@ class Recipe:
     run: tuple[str, ...]
     compile_env: tuple[tuple[str, str], ...] = ()
     run_env: tuple[tuple[str, str], ...] = ()
+    #: Optional speed-ups: (tool, flag with {path}) inserted after the compiler when the tool exists.
+    compile_optional: tuple[tuple[str, str], ...] = ()
     #: RLIMIT_AS while running (MiB). A JVM with -Xmx1g maps ~3.4 GiB of address space at start,
     #: node and Go ~0.7 GiB, Mono 0.2 GiB, Python and Rust almost nothing (measured; BUILD_NOTES.md).
     run_address_space_mb: int = 4096
@@ -215,6 +231,7 @@ RECIPES: dict[str, Recipe] = {
         ("{tool:javac}", *(f"-J{f}" for f in _JVM_FLAGS), "-encoding", "UTF-8", "-nowarn", "-d", "{src}",
          "{src}/Main.java"),
         ("{tool:java}", *_JVM_FLAGS, "-Xmx1024m", "-Xss16m", "-cp", "{src}", "Main"),
+        compile_optional=(("javac_cds", "-J-XX:SharedArchiveFile={path}"),),
         run_address_space_mb=8192),
     "csharp": Recipe(
         "Program.cs", ("mcs", "mono"),
@@ -291,6 +308,8 @@ def run_program(language: str, program: str, *, timeout_s: float | None = None, 
     check_toolchains([lang])
     recipe = RECIPES[lang]
     tools = {t: _find(t) for t in recipe.tools}
+    optional = [(t, flag) for t, flag in recipe.compile_optional if _find(t) is not None]
+    tools.update((t, _find(t)) for t, _ in optional)
     mounts_tools = tuple(m for t in tools.values() for m in t.mounts)
     isolated = sandbox.bwrap_path() is not None
     uid = sandbox.fresh_uid() if sandbox.isolation_mode() == "bwrap" else None
@@ -308,6 +327,7 @@ def run_program(language: str, program: str, *, timeout_s: float | None = None, 
         notes = []
         if recipe.compile is not None:
             argv = [a.replace("{src}", src) for a in _expand(recipe.compile, tools)]
+            argv[1:1] = [flag.replace("{path}", tools[t].path) for t, flag in optional]
             lim = Limits(wall_s=DEFAULT_COMPILE_TIMEOUT_S, memory_mb=COMPILE_MEMORY_MB, file_size_mb=256,
                          address_space_mb=COMPILE_ADDRESS_SPACE_MB, tmp_mb=512, nproc=512)
             raw = sandbox.run_sandboxed(argv, cwd=src, limits=lim, uid=uid,
