@@ -23,9 +23,12 @@ Floats
     IEEE-754 doubles; ``add sub mul div``, ``neg``, ``abs min max``, comparisons, ``to_float`` (exact)
     and ``trunc`` (toward zero: Python ``int(x)``, Java ``(int) x``, JS ``Math.trunc(x)``, C#
     ``(int) x``, Go ``int(x)``, Rust ``x as i64``). No other float functions are used, so results
-    are bit-identical everywhere provided no multiply-add is fused (Go: write ``float64(a*b) + c``
-    only if the compiler fuses; on amd64 it does not by default). Float values are finite, below
-    1e9 in magnitude, and never negative zero. Float literals are multiples of 1/4.
+    are bit-identical everywhere provided no multiply-add is fused. (The Go spec allows fusing
+    ``x*y + z``; gc does it on arm64, ppc64le and s390x but not on amd64 by default. An explicit
+    conversion ``float64(x*y)`` forbids it.) Constant folding must not change a result: Go folds
+    constant float expressions exactly, so keep literal-only float arithmetic out of Go code (the
+    generator rarely emits it). Float values are finite, below 1e9 in magnitude, and never negative
+    zero. Float literals are multiples of 1/4.
 
 Float output
     A float prints with exactly 6 digits after the point, no exponent, '-' for negatives:
@@ -59,10 +62,22 @@ Lists and maps (value semantics)
     ``map_keys_sorted`` (Go's map order is random): ints ascending, strings ordinal ascending.
     Sorting floats: no NaN and no -0.0 occur, so any comparison sort agrees.
 
-Evaluation
+Evaluation and control flow
     Expressions are pure (no side effects; helper calls are pure too), so evaluation order inside
     an expression cannot change a result. A ``ForEach`` iterable is evaluated once before the loop.
-    Recursion depth stays below 60 and a program runs at most 20,000 interpreter steps.
+    ``ForRange(i, start, stop)`` counts ``i = start, start + 1, ..., stop - 1``; nothing ``stop``
+    reads is written in the body, so ``for (i = a; i < stop; i++)`` (stop re-tested) and Rust's
+    ``a..stop`` (evaluated once) agree. ``Return`` is the last statement of the body or of an
+    ``if``'s then-branch only, so no language sees unreachable code. Every local is read somewhere;
+    loop variables may be unused (Go: ``for range xs`` / ``_``). Recursion depth stays below 60 and
+    a program runs at most 20,000 interpreter steps, so every run is short in every language.
+
+Names
+    IR names are ``snake_case`` and avoid :data:`check.RESERVED_WORDS` (keywords and common
+    builtins of all seven languages) in both snake and camel form. :meth:`Renderer.ident` respells
+    them (camelCase by default); C# PascalCase method names must not collide with ``System`` types
+    (the generator's function names do not: ``solve``, ``scan_values``, ...). The English
+    ``fn.doc`` names parameters in backticks; :meth:`Renderer.doc_text` respells those too.
 
 Canonical value format (driver output and test comparisons)
     int ``-12``; float ``3.250000``; bool ``true``; string ``"abc"`` (double quotes, no escaping:
@@ -91,6 +106,10 @@ A renderer is one module ``render_<language>.py`` in this package that defines a
   the file: a check that compares the canonical format of each case's result with ``expected``
   and exits non-zero on a mismatch). ``prompt + solution + tests`` must run and exit 0.
 * The class attributes ``language`` (an id from :mod:`codescale_jax.languages`) and ``extension``.
+
+:mod:`.check` lists the structural rules every program obeys (and why: most exist because one
+target would otherwise reject the code), :mod:`.interpret` is the executable semantics; when a
+language and the interpreter disagree, the interpreter is right unless this contract is wrong.
 
 :class:`Renderer` already provides expression rendering with operator precedence (fill in the
 ``BINARY``/``UNARY`` tables and one method per node kind and builtin op), IR-name conversion

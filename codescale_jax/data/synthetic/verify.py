@@ -115,6 +115,17 @@ def verify_programs(programs: Sequence[ir.Program], languages_: Sequence[str] | 
     return report
 
 
+def _program_text(seed: str, program: ir.Program) -> str:
+    """How to get the program back: the generator call, and the IR itself (its repr evaluates
+    back to the same dataclasses: ``eval(text, vars(ir))``)."""
+    head = f"seed: {seed}\n"
+    parts = seed.rsplit("/", 3)
+    if len(parts) == 4:
+        head += (f"regenerate: generate_program({parts[0]!r}, GenConfig(size={parts[1]}, "
+                 f"difficulty={parts[2]}))\n")
+    return f"{head}\n{program!r}\n"
+
+
 def save_disagreements(report: VerifyReport, programs: Sequence[ir.Program], sources: dict,
                        records: dict, out_dir: str) -> str:
     """Write each disagreeing (or oracle-mismatching) program's files under ``out_dir``, plus
@@ -125,7 +136,7 @@ def save_disagreements(report: VerifyReport, programs: Sequence[ir.Program], sou
             continue
         d = os.path.join(out_dir, f"program_{o.index:05d}")
         os.makedirs(d, exist_ok=True)
-        io_utils.atomic_write_text(os.path.join(d, "program.txt"), f"seed: {o.seed}\n\n{programs[o.index]!r}\n")
+        io_utils.atomic_write_text(os.path.join(d, "program.txt"), _program_text(o.seed, programs[o.index]))
         io_utils.atomic_write_text(os.path.join(d, "expected.out"), o.expected)
         for lang in report.languages:
             ext = languages.get(lang).extensions[0]
