@@ -3,7 +3,7 @@
 Public API (other modules and users' scripts call these)::
 
     run_program(language, program, *, timeout_s=None, stdin=None, workdir=None) -> ExecResult
-    run_many(samples, *, workers=2, timeout_s=None) -> list[dict]
+    run_many(samples, *, workers=2, timeout_s=None, progress=False) -> list[dict]
 
 A *program* is a whole program: Python/JavaScript scripts; TypeScript checked and compiled by ``tsc``
 then run by node; Java with ``public class Main``; C# with a static ``Main`` (Mono's ``mcs``, C# <= 7
@@ -16,7 +16,10 @@ Status rules (``ExecResult.status``):
   uncaught exception, a failed assertion);
 * ``timeout`` - killed at the wall-clock limit, in either phase (``phase`` says which);
 * ``error``   - the program never ran: compile error (``phase="compile"``, the compiler's exit code in
-  ``exit_code``), or a harness problem such as a sandbox that would not start.
+  ``exit_code``), a bad sample in ``run_many`` (unknown language, no program), or a harness problem
+  such as a sandbox that would not start.
+
+Python and JavaScript have no separate compile step, so their syntax errors are ``failed``.
 
 A missing toolchain raises :class:`ToolchainError` (naming ``scripts/install_toolchains.sh``); the
 caller learns before running thousands of samples that every result would be meaningless.
