@@ -11,6 +11,7 @@ import random
 from typing import Callable
 
 from codescale_jax.data.synthetic import ir
+from codescale_jax.data.synthetic.prune import negate
 
 WORDS = ("apple", "kiwi", "stone", "river", "cloud", "tiger", "mango", "pixel", "delta", "orbit",
          "ember", "lunar", "quartz", "zebra", "ab", "abc", "a", "bob", "noon", "level", "data", "xyz")
@@ -195,7 +196,7 @@ class ExprGen:
         return self.pick([(w, f) for w, f in self.common(ir.BOOL, d) if w != 1.0] + [
             (4.0, compare),
             (1.0, logic),
-            (0.6, lambda: ir.Unary(ir.BOOL, "not", self.expr(ir.BOOL, d))),
+            (0.6, lambda: negate(self.expr(ir.BOOL, d))),
             (0.5, lambda: self.str_compare(d)),
             (0.6, lambda: bi("str_contains", self.expr(ir.STR, d), self.expr(ir.STR, 0))),
             (0.8, lambda: self.contains(d)),

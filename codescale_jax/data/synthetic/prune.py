@@ -92,6 +92,19 @@ def _live_vars(body: tuple[ir.Stmt, ...]) -> set[str]:
             return live
 
 
+_OPPOSITE = {"lt": "ge", "ge": "lt", "le": "gt", "gt": "le", "eq": "ne", "ne": "eq"}
+
+
+def negate(cond: ir.Expr) -> ir.Expr:
+    """``not cond`` as a reader would write it: ``a < b`` becomes ``a >= b`` (exact: no NaN ever
+    occurs), ``not not x`` becomes ``x``; anything else gets a ``not``."""
+    if isinstance(cond, ir.Unary) and cond.op == "not":
+        return cond.operand
+    if isinstance(cond, ir.Binary) and cond.op in _OPPOSITE:
+        return ir.Binary(ir.BOOL, _OPPOSITE[cond.op], cond.left, cond.right)
+    return ir.Unary(ir.BOOL, "not", cond)
+
+
 def _drop(block: tuple[ir.Stmt, ...], live: set[str]) -> tuple[ir.Stmt, ...]:
     """Keep returns, writes of live variables and the control statements around them. An ``if``
     with only an else-branch left becomes ``if not``."""
@@ -101,7 +114,7 @@ def _drop(block: tuple[ir.Stmt, ...], live: set[str]) -> tuple[ir.Stmt, ...]:
             then, orelse = _drop(s.then, live), _drop(s.orelse, live)
             if not then and not orelse:
                 continue
-            s = ir.If(s.cond, then, orelse) if then else ir.If(ir.Unary(ir.BOOL, "not", s.cond), orelse, ())
+            s = ir.If(s.cond, then, orelse) if then else ir.If(negate(s.cond), orelse, ())
         elif isinstance(s, (ir.While, ir.ForRange, ir.ForEach)):
             body = _drop(s.body, live)
             if not body:
