@@ -242,3 +242,14 @@ def test_embedded_recipe_round_trips_every_test_document(tmp_path, monkeypatch):
     assert m["tokenizer"]["roundtrip_test_split"]["failures"] == 0
     for lang, e in m["languages"].items():
         assert 0 < e["tokens_per_byte"] < 1, lang
+
+
+def test_real_synthetic_generator_renders_every_code_language():
+    from codescale_jax import languages
+
+    res = corpus_synthetic.synthetic_documents(6, seed=1)
+    assert res.missing == {}, res.missing
+    assert set(res.items) == set(languages.CODE_LANGUAGES)
+    for lang, items in res.items.items():
+        assert len(items) == 6 and all(text.strip() for _, _, text in items), lang
+        assert [g for _, g, _ in items] == [f"program{i}" for i in range(6)]

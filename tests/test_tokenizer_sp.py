@@ -116,3 +116,13 @@ def test_chunk_document_keeps_text():
     text = "line\n" * 3000 + "y" * 9000
     chunks = list(chunk_document(text, max_chars=4000))
     assert "".join(chunks) == text and max(map(len, chunks)) <= 4000
+
+
+def test_benchmark_reports_speed_and_round_trip(tok):
+    from codescale_jax.data.tokenizer_sp import benchmark
+
+    docs = [p.read_text(encoding="utf-8") for p in embedded.stdlib_python_files()[80:90]] + ["x ▁ y"]
+    r = benchmark(tok, docs, threads=2)
+    assert r["documents"] == 11 and r["roundtrip_failures"] == 0
+    assert r["encode_mb_per_s_1_thread"] > 0 and r["encode_mb_per_s_2_thread"] > 0 and r["decode_mb_per_s"] > 0
+    assert r["tokens"] == sum(len(tok.encode(d)) for d in docs)
