@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from codescale_jax.data import corpus_filters as f
+from codescale_jax.data import corpus_licenses as lic
 from codescale_jax.data.corpus_dedup import Deduplicator, MinHasher, NearDupIndex, exact_key, jaccard_estimate
 from codescale_jax.data.corpus_sources import group_crate, group_npm
 from pathlib import PurePosixPath
@@ -44,12 +45,12 @@ def test_paths_and_decoding():
 
 
 def test_licenses():
-    assert f.spdx_license("// SPDX-License-Identifier: MIT OR Apache-2.0\nfn main(){}") == "MIT OR Apache-2.0"
-    assert f.spdx_license("/* SPDX-License-Identifier: GPL-2.0 */\n") == "GPL-2.0"
+    assert lic.spdx_license("// SPDX-License-Identifier: MIT OR Apache-2.0\nfn main(){}") == "MIT OR Apache-2.0"
+    assert lic.spdx_license("/* SPDX-License-Identifier: GPL-2.0 */\n") == "GPL-2.0"
     mit = "Permission is hereby granted, free of charge, to any person obtaining a copy"
-    assert f.guess_license("MIT License\n\n" + mit) == "MIT"
-    assert f.guess_license("Apache License\nVersion 2.0, January 2004") == "Apache-2.0"
-    assert f.guess_license("hello") is None
+    assert lic.guess_license("MIT License\n\n" + mit) == "MIT"
+    assert lic.guess_license("Apache License\nVersion 2.0, January 2004") == "Apache-2.0"
+    assert lic.guess_license("hello") is None
 
 
 def test_split_long_text_keeps_everything():
@@ -123,7 +124,7 @@ def test_lsh_index_returns_kept_id():
 
 
 def test_debian_copyright_licenses(tmp_path):
-    from codescale_jax.data.corpus_sources import DebianCopyrightLicenses
+    from codescale_jax.data.corpus_licenses import DebianCopyrightLicenses
 
     def pkg(name, source, lic):
         d = tmp_path / name

@@ -26,6 +26,7 @@ from typing import Sequence
 from codescale_jax import languages
 from codescale_jax.data import corpus_filters as filters
 from codescale_jax.data.corpus_dedup import Deduplicator
+from codescale_jax.data.corpus_licenses import spdx_license
 from codescale_jax.data.corpus_manifest import MANIFEST_FORMAT, LanguageStats
 from codescale_jax.data.corpus_sources import Candidate, SourceError
 from codescale_jax.data.embedded import split_of
@@ -168,7 +169,7 @@ def collect_language(lang: str, sources: Sequence, cfg: BuildConfig, progress: _
                 continue
             n_bytes = len(piece.encode("utf-8"))
             docs[split].append(piece)
-            sp.add(n_bytes, c.source, filters.spdx_license(piece) or c.license)
+            sp.add(n_bytes, c.source, spdx_license(piece) or c.license)
             taken[name] += n_bytes
             total += n_bytes
         progress(f"{lang}: {seen} files read, {total / 1e6:.1f} MB kept "

@@ -35,7 +35,6 @@ _GENERATED = re.compile(
     re.I | re.M)
 _HEADER_LINES = 30
 
-_SPDX = re.compile(r"SPDX-License-Identifier:\s*([A-Za-z0-9.+\-() ]+?)\s*(\*/|-->|$)", re.M)
 
 
 @dataclass(frozen=True)
@@ -98,33 +97,6 @@ def content_reason(text: str, language: str, cfg: FilterConfig) -> str | None:
     alpha = sum(1 for ch in text if ch.isalpha())
     if alpha < cfg.min_alpha_fraction * len(text):
         return "low_alpha"
-    return None
-
-
-def spdx_license(text: str) -> str | None:
-    """The SPDX identifier a file declares in its header, if any."""
-    m = _SPDX.search(text[:4000])
-    return m.group(1).strip() if m else None
-
-
-def guess_license(text: str) -> str | None:
-    """A coarse SPDX guess from a LICENSE/COPYING text (first few KB), or None when unsure."""
-    t = " ".join(text[:6000].split()).lower()
-    rules = (
-        ("Apache-2.0", ("apache license", "version 2.0")),
-        ("MPL-2.0", ("mozilla public license", "2.0")),
-        ("GPL-3.0", ("gnu general public license", "version 3")),
-        ("GPL-2.0", ("gnu general public license", "version 2")),
-        ("LGPL", ("gnu lesser general public license",)),
-        ("BSD-3-Clause", ("redistribution and use", "neither the name")),
-        ("BSD-2-Clause", ("redistribution and use", "this list of conditions")),
-        ("MIT", ("permission is hereby granted, free of charge",)),
-        ("ISC", ("permission to use, copy, modify, and/or distribute",)),
-        ("Unlicense", ("this is free and unencumbered software",)),
-    )
-    for name, needles in rules:
-        if all(n in t for n in needles):
-            return name
     return None
 
 

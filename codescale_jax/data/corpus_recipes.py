@@ -20,8 +20,9 @@ from typing import Sequence
 
 from codescale_jax import languages
 from codescale_jax.data import embedded
-from codescale_jax.data.corpus_sources import (CrateLicenses, DebianCopyrightLicenses, DictdSource, DirSource, FileLoader, Candidate,
-                                               LicenseFileLookup, NpmLicenses, PipLicenses, TextSource, ZipSource)
+from codescale_jax.data.corpus_licenses import (CrateLicenses, DebianCopyrightLicenses, LicenseFileLookup, NpmLicenses,
+                                                PipLicenses)
+from codescale_jax.data.corpus_sources import Candidate, DictdSource, DirSource, FileLoader, TextSource, ZipSource
 from codescale_jax.data.corpus_synthetic import SyntheticResult, synthetic_documents
 
 RECIPES = ("embedded", "registries")
