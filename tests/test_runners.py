@@ -7,6 +7,12 @@ from codescale_jax.eval.runners import ExecResult, ToolchainError, run_many, run
 
 pytestmark = pytest.mark.toolchain
 
+
+@pytest.fixture(autouse=True)
+def generous_deadline(monkeypatch):
+    """Programs here finish in well under a second; 60 s keeps a heavily loaded box from flaking."""
+    monkeypatch.setattr(runners, "DEFAULT_RUN_TIMEOUT_S", 60.0)
+
 # language -> (prints "hello 42" and exits 0, exits non-zero through a failed check, does not compile)
 PROGRAMS = {
     "python": ('print("hello", 6 * 7)', 'assert sorted([3, 1]) == [3, 1]', None),
@@ -152,6 +158,6 @@ def test_tools_in_private_or_masked_places_are_mounted(tmp_path):
     exe.chmod(0o755)
     tool = runners._expose("probe", str(root), "bin/hello")
     assert tool.mounts and tool.path.startswith(runners.TOOLS + "/")
-    r = sandbox.run_sandboxed([tool.path], cwd="/tmp", limits=sandbox.Limits(wall_s=10), uid=sandbox.fresh_uid(),
+    r = sandbox.run_sandboxed([tool.path], cwd="/tmp", limits=sandbox.Limits(wall_s=30), uid=sandbox.fresh_uid(),
                               mounts=tool.mounts)
     assert (r.exit_code, r.stdout) == (0, "tool-ok\n"), r

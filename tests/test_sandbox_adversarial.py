@@ -152,5 +152,5 @@ def test_harness_still_works_after_attacks(outcome):
         "go": 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("ok") }\n',
         "rust": 'fn main() { println!("ok"); }',
     }
-    recs = run_many([{"id": k, "language": k, "program": v} for k, v in hello.items()], workers=2)
+    recs = run_many([{"id": k, "language": k, "program": v} for k, v in hello.items()], workers=2, timeout_s=60)
     assert [(r["status"], r["stdout"]) for r in recs] == [("passed", "ok\n")] * len(hello)
