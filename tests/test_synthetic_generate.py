@@ -140,3 +140,37 @@ def test_type_text_round_trip():
         assert ir.parse_type(str(t)) == t
     with pytest.raises(TypeError):
         ir.list_of(LIST)
+
+
+def test_dead_code_elimination_preserves_results(monkeypatch):
+    """Draw programs without pruning, prune each function afterwards: same results."""
+    import dataclasses
+    import random
+
+    from codescale_jax.data.synthetic import generate
+    from codescale_jax.data.synthetic.interpret import Rejected
+    from codescale_jax.data.synthetic.prune import prune_unused
+
+    monkeypatch.setattr(generate, "prune_unused", lambda body: body)
+    compared = removed = 0
+    for i in range(60):
+        raw = generate._draw(random.Random(f"prune:{i}"), GenConfig(4, 4), "")
+        pruned = dataclasses.replace(raw, functions=tuple(
+            dataclasses.replace(f, body=prune_unused(f.body)) for f in raw.functions))
+        try:
+            want = run_cases(raw)
+        except Rejected:
+            continue
+        assert run_cases(pruned) == want
+        compared += 1
+        removed += sum(len(list(ir.walk_stmts(a.body))) - len(list(ir.walk_stmts(b.body)))
+                       for a, b in zip(raw.functions, pruned.functions))
+    assert compared >= 30 and removed > 0
+
+
+def test_mixed_configs_cycle():
+    from codescale_jax.data.synthetic.generate import MIXED
+    programs = generate_programs(len(MIXED) * 2, seed=8, config=MIXED)
+    sizes = [p.seed.rsplit("/", 3)[1:3] for p in programs]
+    assert sizes[: len(MIXED)] == [[str(c.size), str(c.difficulty)] for c in MIXED]
+    assert sizes[len(MIXED):] == sizes[: len(MIXED)]

@@ -4,6 +4,7 @@ The public API (what the corpus builder, the Pass@1 benchmark builder and the ve
 
     from codescale_jax.data import synthetic
     programs = synthetic.generate_programs(100, seed=0)          # list[ir.Program], deterministic
+    varied = synthetic.generate_programs(100, 0, synthetic.MIXED) # sizes/difficulties 1..5 in turn
     source = synthetic.render(programs[0], "rust")                # a runnable file, driver included
     expected = synthetic.expected_output(programs[0])             # what every driver prints
     task = synthetic.make_task(programs[0], "go")                 # prompt / solution / tests
@@ -21,12 +22,12 @@ import importlib
 
 from codescale_jax import languages
 from codescale_jax.data.synthetic import ir
-from codescale_jax.data.synthetic.generate import GenConfig, generate_program, generate_programs
+from codescale_jax.data.synthetic.generate import MIXED, GenConfig, generate_program, generate_programs
 from codescale_jax.data.synthetic.interpret import expected_output
 from codescale_jax.data.synthetic.render_base import Renderer, TaskSource
 
 __all__ = [
-    "GenConfig", "Renderer", "TaskSource", "available_languages", "expected_output", "generate_program",
+    "MIXED", "GenConfig", "Renderer", "TaskSource", "available_languages", "expected_output", "generate_program",
     "generate_programs", "get_renderer", "ir", "make_task", "render",
 ]
 

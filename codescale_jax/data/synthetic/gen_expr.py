@@ -256,7 +256,12 @@ class ExprGen:
         if safe and self.rng.random() < 0.8:
             return ir.Var(ir.INT, self.rng.choice(safe))
         op = "str_len" if t == ir.STR else "list_len"
-        return b("mod", self.nonneg(max(d - 1, 0)), bi(op, ir.Var(t, name)))
+        length = bi(op, ir.Var(t, name))
+        for _ in range(3):  # ``len(xs) % len(xs)`` is always 0: draw another dividend
+            dividend = self.nonneg(max(d - 1, 0))
+            if dividend != length:
+                break
+        return b("mod", dividend, length)
 
     def list_elem(self, t: ir.Type, d: int) -> ir.Expr | None:
         lists = self.scope.of_type(ir.list_of(t))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from typing import Sequence
 
 from codescale_jax.data.synthetic import ir
 from codescale_jax.data.synthetic.check import IRError, check_program
@@ -429,8 +430,17 @@ def generate_program(seed: int | str, config: GenConfig | None = None) -> ir.Pro
                        f"(seed {seed}, {cfg}); lower difficulty or raise max_attempts")
 
 
-def generate_programs(n: int, seed: int = 0, config: GenConfig | None = None) -> list[ir.Program]:
-    """``n`` programs; program ``i`` is ``generate_program(f"{seed}:{i}", config)``."""
+#: A spread of knobs for corpora: small easy programs to long hard ones.
+MIXED = (GenConfig(1, 1), GenConfig(2, 2), GenConfig(3, 3), GenConfig(3, 4), GenConfig(4, 4), GenConfig(5, 5))
+
+
+def generate_programs(n: int, seed: int = 0,
+                      config: GenConfig | Sequence[GenConfig] | None = None) -> list[ir.Program]:
+    """``n`` programs; program ``i`` is ``generate_program(f"{seed}:{i}", cfg_i)`` where ``cfg_i``
+    is ``config``, or ``config[i % len(config)]`` for a sequence (e.g. :data:`MIXED`)."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
-    return [generate_program(f"{seed}:{i}", config) for i in range(n)]
+    configs = [config] if config is None or isinstance(config, GenConfig) else list(config)
+    if not configs:
+        raise ValueError("config sequence is empty")
+    return [generate_program(f"{seed}:{i}", configs[i % len(configs)]) for i in range(n)]
