@@ -69,6 +69,14 @@ def test_user_tree_build(tmp_path):
     assert m["tokenizer"]["roundtrip_test_split"] == {"documents": len(test_docs), "failures": 0, "failed": []}
     assert m["tokenizer"]["encode_mb_per_s"] > 0
     assert go["splits"]["train"]["licenses"] and go["splits"]["train"]["sources"]
+    # provenance: one row per record, in record order, naming the file each document came from
+    for split in shards.SPLITS:
+        rows = [json.loads(line) for line in (out / go["splits"][split]["provenance"]).read_text().splitlines()]
+        docs = shards.open_documents(out, "go", split)
+        assert len(rows) == len(docs)
+        for row, doc in zip(rows, docs):
+            assert row["path"].split("/")[0] == re.match(r"// pkg: (\w+)", doc).group(1)
+            assert row["bytes"] == len(doc.encode("utf-8")) and row["license"] == "unknown"
 
 
 def test_byte_tokenizer_counts_bytes(tmp_path):
@@ -252,3 +260,16 @@ def test_real_synthetic_generator_renders_every_code_language():
     for lang, items in res.items.items():
         assert len(items) == 6 and all(text.strip() for _, _, text in items), lang
         assert [g for _, g, _ in items] == [f"program{i}" for i in range(6)]
+
+
+@pytest.mark.slow
+def test_ensure_embedded_corpus_builds_once(tmp_path, monkeypatch):
+    from codescale_jax.data.corpus_recipes import ensure_embedded_corpus
+
+    monkeypatch.setattr(corpus_synthetic, "load_generator", lambda: (*_fake_generator(), ""))
+    out = ensure_embedded_corpus(tmp_path / "emb", tokenizer_vocab=0, synthetic_programs=30)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["recipe"] == "embedded" and m["languages"]["go"]["documents"] == 30
+    assert "rust" in m["empty_languages"] and "synthetic programs unavailable" in m["empty_languages"]["rust"]
+    stamp = (out / "manifest.json").stat().st_mtime_ns
+    assert ensure_embedded_corpus(out) == out and (out / "manifest.json").stat().st_mtime_ns == stamp

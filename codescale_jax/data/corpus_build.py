@@ -13,6 +13,7 @@ shards, the tokenizer and the manifest are complete: a failure leaves no partial
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -31,8 +32,10 @@ from codescale_jax.data.corpus_manifest import MANIFEST_FORMAT, LanguageStats
 from codescale_jax.data.corpus_sources import Candidate, SourceError
 from codescale_jax.data.embedded import split_of
 from codescale_jax.data.shards import SPLITS, open_documents, write_split
-from codescale_jax.io_utils import atomic_write_json
+from codescale_jax.io_utils import atomic_write_json, atomic_write_text
 
+#: Per language and split, ``<split>-provenance.jsonl`` holds one row per document (in record order).
+PROVENANCE_SUFFIX = "-provenance.jsonl"
 #: The issue's target for a real corpus: at least this many bytes per language after filter + dedup.
 TARGET_BYTES = 20_000_000
 
@@ -110,7 +113,10 @@ def _order(cands: list[Candidate], seed: int) -> list[Candidate]:
 
 def collect_language(lang: str, sources: Sequence, cfg: BuildConfig, progress: _Progress,
                      scans: dict | None = None) -> tuple[dict, LanguageStats]:
-    """Select, filter and deduplicate one language; returns ({split: [docs]}, stats).
+    """Select, filter and deduplicate one language.
+
+    Returns ``({"documents": {split: [text]}, "provenance": {split: [row]}}, stats)``; provenance row
+    ``i`` (source, path, group, license, bytes) describes document ``i`` of its split.
 
     ``scans`` caches each source's candidate list across languages (a multi-language source such as
     a parquet file is read once).
@@ -136,6 +142,7 @@ def collect_language(lang: str, sources: Sequence, cfg: BuildConfig, progress: _
     taken = {name: 0 for name in queues}
     dedup = Deduplicator(near=cfg.near_dedup, threshold=cfg.dedup_threshold, seed=cfg.seed)
     docs: dict[str, list[str]] = {s: [] for s in SPLITS}
+    provenance: dict[str, list[dict]] = {s: [] for s in SPLITS}  # one row per kept document, same order
     cap = cfg.max_bytes_per_language
     total, seen = 0, 0
     while cap is None or total < cap:
@@ -162,14 +169,17 @@ def collect_language(lang: str, sources: Sequence, cfg: BuildConfig, progress: _
             sp.skipped[reason] += 1
             continue
         pieces = filters.split_long_text(text) if c.long_text else [text]
-        for piece in pieces:
+        for k, piece in enumerate(pieces):
             reason = filters.content_reason(piece, lang, cfg.filters) or dedup.check(piece, near=c.near_dedup)
             if reason:
                 sp.skipped[reason] += 1
                 continue
             n_bytes = len(piece.encode("utf-8"))
+            lic = spdx_license(piece) or c.license
             docs[split].append(piece)
-            sp.add(n_bytes, c.source, spdx_license(piece) or c.license)
+            provenance[split].append({"source": c.source, "path": c.path if len(pieces) == 1 else f"{c.path}#{k}",
+                                      "group": c.group, "license": lic, "bytes": n_bytes})
+            sp.add(n_bytes, c.source, lic)
             taken[name] += n_bytes
             total += n_bytes
         progress(f"{lang}: {seen} files read, {total / 1e6:.1f} MB kept "
@@ -177,7 +187,7 @@ def collect_language(lang: str, sources: Sequence, cfg: BuildConfig, progress: _
     stats.build_seconds = time.monotonic() - t0
     progress(f"{lang}: done, {seen} files read, {stats.documents} documents, {total / 1e6:.2f} MB kept in "
              f"{stats.build_seconds:.1f} s", force=True)
-    return docs, stats
+    return {"documents": docs, "provenance": provenance}, stats
 
 
 def _token_counts(tmp: Path, tok, langs: Sequence[str], stats: dict[str, LanguageStats], threads: int,
@@ -252,7 +262,10 @@ def build_corpus(sources: Sequence, cfg: BuildConfig, extra: dict | None = None,
                 empty[lang] = why
                 continue
             for split in SPLITS:
-                st.splits[split].shards = write_split(tmp / lang, split, docs[split], cfg.target_shard_bytes, tmp)
+                st.splits[split].shards = write_split(tmp / lang, split, docs["documents"][split],
+                                                      cfg.target_shard_bytes, tmp)
+                atomic_write_text(tmp / lang / f"{split}{PROVENANCE_SUFFIX}",
+                                  "".join(json.dumps(row) + "\n" for row in docs["provenance"][split]))
             stats[lang] = st
             del docs
         if not stats:

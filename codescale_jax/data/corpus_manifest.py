@@ -41,6 +41,7 @@ class SplitStats:
     def to_json(self) -> dict:
         return {
             "files": [s.file for s in self.shards],
+            "provenance": (self.shards[0].file.rsplit("-", 3)[0] + "-provenance.jsonl") if self.shards else None,
             "shards": [asdict(s) for s in self.shards],
             "documents": self.documents,
             "bytes": self.bytes,
