@@ -4,6 +4,7 @@ Layout of a corpus directory (what every reader may rely on)::
 
     <corpus>/manifest.json
     <corpus>/<language>/<split>-NNNNN-of-MMMMM.array_record      (split in train/validation/test)
+    <corpus>/<language>/<split>-provenance.jsonl                (one row per record: source, path, license)
     <corpus>/tokenizer.model                                    (optional SentencePiece model)
 
 ArrayRecord gives random access by record index, which is what a Grain ``MapDataset`` source needs
