@@ -61,8 +61,12 @@ def main(argv=None) -> int:
         sys.exit(str(err))
     print(f"generating {args.programs} programs (seed {args.seed}, {config})", flush=True)
     programs = synthetic.generate_programs(args.programs, args.seed, config)
-    report = verify_programs(programs, langs, workers=args.workers, timeout_s=args.timeout,
-                             out_dir=args.out, progress=True)
+    from codescale_jax.eval.runners import ToolchainError
+    try:
+        report = verify_programs(programs, langs, workers=args.workers, timeout_s=args.timeout,
+                                 out_dir=args.out, progress=True)
+    except ToolchainError as err:  # names the missing compilers and the install command
+        sys.exit(f"cannot verify: {err}")
     print(f"{'language':<12} {'oracle':>8}  status")
     for lang in report.languages:
         counts = ", ".join(f"{k}={v}" for k, v in sorted(report.status_counts(lang).items()))

@@ -67,3 +67,15 @@ def test_entry_point_rejects_languages_without_renderer(monkeypatch):
         verify_synthetic.main(["--programs", "1", "--languages", "python,javascript"])
     with pytest.raises(SystemExit, match="size"):
         verify_synthetic.main(["--programs", "1", "--languages", "python", "--size", "9"])
+
+
+def test_entry_point_reports_missing_toolchains(monkeypatch):
+    from codescale_jax.eval import runners
+    from experiments import verify_synthetic
+
+    def no_toolchain(langs):
+        raise runners.ToolchainError("missing toolchains (typescript: tsc); run `bash scripts/install_toolchains.sh`")
+
+    monkeypatch.setattr(runners, "check_toolchains", no_toolchain)
+    with pytest.raises(SystemExit, match="install_toolchains"):
+        verify_synthetic.main(["--programs", "1", "--languages", "python,ts"])
