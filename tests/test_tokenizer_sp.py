@@ -126,3 +126,12 @@ def test_benchmark_reports_speed_and_round_trip(tok):
     assert r["documents"] == 11 and r["roundtrip_failures"] == 0
     assert r["encode_mb_per_s_1_thread"] > 0 and r["encode_mb_per_s_2_thread"] > 0 and r["decode_mb_per_s"] > 0
     assert r["tokens"] == sum(len(tok.encode(d)) for d in docs)
+
+
+def test_pickles_for_worker_processes(tok):
+    import pickle
+
+    clone = pickle.loads(pickle.dumps(tok))
+    s = "fn main() { println!(\"▁ 42\"); }\n"
+    assert clone.encode(s) == tok.encode(s) and clone.decode(clone.encode(s)) == s
+    assert clone.model_path == tok.model_path

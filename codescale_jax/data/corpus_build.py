@@ -13,6 +13,7 @@ shards, the tokenizer and the manifest are complete: a failure leaves no partial
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -91,8 +92,6 @@ def assign_splits(groups: Sequence[str], validation: float, test: float) -> dict
     uniq = sorted(set(groups))
     out = {g: split_of(g, validation, test) for g in uniq}
     if len(uniq) >= 3:
-        import hashlib
-
         def h(g: str) -> float:
             return int(hashlib.sha256(g.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
 

@@ -47,17 +47,25 @@ class SentencePieceTokenizer:
     name = "sentencepiece"
 
     def __init__(self, model: str | os.PathLike | bytes):
-        spm = _spm()
         if isinstance(model, (bytes, bytearray)):
-            self._proto = bytes(model)
-            self.model_path: str | None = None
+            self._load(bytes(model), None)
         else:
             path = Path(model)
             if not path.is_file():
                 raise FileNotFoundError(f"SentencePiece model {path} not found; train one with "
                                         f"`python -m experiments.build_corpus ... --tokenizer-vocab 8192`")
-            self._proto = path.read_bytes()
-            self.model_path = str(path)
+            self._load(path.read_bytes(), str(path))
+
+    def __getstate__(self):  # Grain worker processes receive the tokenizer by pickling
+        return {"proto": self._proto, "model_path": self.model_path}
+
+    def __setstate__(self, state):
+        self._load(state["proto"], state["model_path"])
+
+    def _load(self, proto: bytes, model_path: str | None) -> None:
+        spm = _spm()
+        self._proto = proto
+        self.model_path = model_path
         self._sp = spm.SentencePieceProcessor()
         try:
             self._sp.LoadFromSerializedProto(self._proto)
