@@ -119,7 +119,7 @@ language with a type-directed formatter.
 
 Test a new renderer with a ``tests/test_synthetic_render_<language>.py`` that marks itself
 ``toolchain`` and calls ``codescale_jax.data.synthetic.verify.verify_programs(programs,
-languages=("python", "<language>"))`` on programs from ``generate_programs(n, seed)``: it renders,
+("python", "<language>"))`` on programs from ``generate_programs(n, seed)``: it renders,
 runs both languages and compares each output with the interpreter's expected output; assert the
 report's agreement is 1.0 and read the saved disagreements when it is not. Also render one program
 per builtin op (``tests/test_synthetic_generate.py`` shows how every op is reached over seeds).

@@ -81,13 +81,13 @@ def _default_runner() -> RunMany:
     return run_many
 
 
-def verify_programs(programs: Sequence[ir.Program], languages_: Sequence[str] | None = None, *,
+def verify_programs(programs: Sequence[ir.Program], langs: Sequence[str] | None = None, *,
                     workers: int = 2, timeout_s: float | None = None, out_dir: str | None = None,
                     progress: bool = False, run_many: RunMany | None = None) -> VerifyReport:
-    """Run every program in every language of ``languages_`` (default: all with a renderer)."""
+    """Run every program in every language of ``langs`` (default: all with a renderer)."""
     from codescale_jax.data.synthetic import available_languages, get_renderer
 
-    langs = tuple(languages.parse_list(languages_)) if languages_ else available_languages()
+    langs = tuple(languages.parse_list(langs)) if langs else available_languages()
     renderers = {lang: get_renderer(lang) for lang in langs}  # unknown/unavailable: clear error now
     runner = run_many or _default_runner()
     t0 = time.monotonic()
