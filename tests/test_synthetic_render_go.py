@@ -1,7 +1,7 @@
 """The Go renderer: programs built with ``go build`` print exactly the interpreter's output; the
 task form passes with the reference solution and fails with a wrong one.
 
-Everything that needs the toolchain goes through one ``run_many`` batch per test (about 40 Go
+Everything that needs the toolchain goes through one ``run_many`` batch per test (about 35 Go
 builds), so the file stays around a minute on a 2-core machine. The helpers here (feature cover,
 wrong completion) are reused by ``test_synthetic_render_rust.py``.
 """
@@ -57,11 +57,10 @@ def feature_cover(pool: list[ir.Program]) -> list[ir.Program]:
 
 
 def sample_programs() -> list[ir.Program]:
-    """The cover of 150 programs at the largest knobs and of 100 at the defaults (every builtin op
+    """The cover of 150 programs at the largest knobs and 100 at the defaults (every builtin op
     with every operand type the generator uses), plus a few plain default programs."""
-    cover = feature_cover(generate_programs(150, seed=3, config=GenConfig(5, 5)))
-    cover += feature_cover(generate_programs(100, seed=8))
-    return cover + generate_programs(6, seed=21)
+    pool = generate_programs(150, seed=3, config=GenConfig(5, 5)) + generate_programs(100, seed=8)
+    return feature_cover(pool) + generate_programs(10, seed=21)
 
 
 def wrong_value(t: ir.Type, value) -> ir.Expr:
@@ -185,7 +184,7 @@ def test_go_programs_match_the_interpreter(tmp_path):
 def test_go_task_passes_with_solution_and_fails_with_a_wrong_one():
     from codescale_jax.eval.runners import run_many
 
-    programs = generate_programs(5, seed=13) + [go_edge_program()]
+    programs = generate_programs(4, seed=13) + [go_edge_program()]
     records = {r["id"]: r for r in run_many(task_samples("go", programs), workers=2)}
     for i in range(len(programs)):
         good, bad = records[f"{i}:good"], records[f"{i}:bad"]
