@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 from codescale_jax.data.synthetic import ir
 from codescale_jax.data.synthetic.check import camel
 from codescale_jax.data.synthetic.render_base import P_ADD, P_ATOM, P_UNARY
-from codescale_jax.data.synthetic.render_java import JavaRenderer, string_literal
+from codescale_jax.data.synthetic.render_java import JavaRenderer
 
 BUILTIN_HELPERS = {
     "Sorted": [
@@ -70,6 +70,9 @@ class CSharpRenderer(JavaRenderer):
     language = "csharp"
     extension = ".cs"
     allman = True
+    helper_sources = BUILTIN_HELPERS
+    format_sources = FORMAT_HELPERS
+    check_words = ("string[]", "Length", "actual[i] != expected[i]", "Exception")
 
     def func_name(self, name: str) -> str:
         c = camel(name)
@@ -209,17 +212,6 @@ class CSharpRenderer(JavaRenderer):
             return f"FormatMap({code}, {self.formatter(t.key)}, {self.formatter(t.value)}{order})"
         return f"{self.formatter(t)}({code})"
 
-    def format_helpers(self, t: ir.Type) -> list[str]:
-        kinds = {t.kind} | {a.kind for a in t.args}
-        out: list[str] = []
-        for kind in ("int", "bool", "float", "str", "list", "map"):
-            if kind in kinds:
-                out += FORMAT_HELPERS[kind] + [""]
-        return out
-
-    def helper_lines(self, name: str) -> list[str]:
-        return BUILTIN_HELPERS[name]
-
     # ---------------------------------------------------------------------- files
     def print_line(self, code: str) -> str:
         return f"Console.WriteLine({code});"
@@ -229,17 +221,6 @@ class CSharpRenderer(JavaRenderer):
 
     def class_head(self) -> list[str]:
         return ["class Program", "{"]
-
-    def check_lines(self, program: ir.Program, expected: list[str]) -> list[str]:
-        ret = program.entry.ret
-        exp = [f"{string_literal(x)}," for x in expected]
-        got = [f"{self.format_call(ret, self.case_call(program, c))}," for c in program.cases]
-        loop = self.block_lines("for (int i = 0; i < expected.Length; i++)", self.block_lines(
-            "if (actual[i] != expected[i])",
-            ['throw new Exception("case " + i + ": expected " + expected[i] + ", got " + actual[i]);']))
-        inner = (["string[] expected =", "{"] + self.indent(exp) + ["};", "string[] actual =", "{"]
-                 + self.indent(got) + ["};"] + loop)
-        return self.format_helpers(ret) + self.block_lines(self.main_head(), inner)
 
     def file_head(self, class_text: str) -> str:
         names = [ns for ns, pattern in USINGS if ns == "System" or re.search(pattern, class_text)]

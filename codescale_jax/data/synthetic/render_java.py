@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import ClassVar
 
 from codescale_jax.data.synthetic import ir
 from codescale_jax.data.synthetic.render_base import (
@@ -99,6 +100,14 @@ class JavaRenderer(Renderer):
     }
     UNARY = {"neg": ("-", P_UNARY), "not": ("!", P_UNARY)}
     allman = False  # brace placement: Java puts ``{`` at the end of the head line
+    helper_sources: ClassVar[dict[str, list[str]]] = BUILTIN_HELPERS
+    format_sources: ClassVar[dict[str, list[str]]] = FORMAT_HELPERS  # by kind, in emission order
+    # the task checker's spellings: string array type, its length, "results differ", exception
+    check_words: ClassVar[tuple[str, str, str, str]] = (
+        "String[]", "length", "!actual[i].equals(expected[i])", "AssertionError")
+
+    def __init__(self):
+        self._helpers: set[str] = set()  # library helpers the program being rendered calls
 
     # ---------------------------------------------------------------------------- types
     def type_name(self, t: ir.Type, boxed: bool = False) -> str:
@@ -180,9 +189,6 @@ class JavaRenderer(Renderer):
         self._helpers.add(HELPER_OF_OP[op])
         return self.fn(HELPER_OF_OP[op], *args)
 
-    def infix(self, left: ir.Expr, token: str, right: ir.Expr, prec: int) -> tuple[str, int]:
-        return f"{self.expr(left, prec)} {token} {self.expr(right, prec + 1)}", prec
-
     # --------------------------------------------------------------------- builtins
     def builtin_abs(self, e, a): return self.fn("Math.abs", *a)
     def builtin_min(self, e, a): return self.fn("Math.min", *a)
@@ -195,7 +201,7 @@ class JavaRenderer(Renderer):
 
     def builtin_int_to_str(self, e, a): return self.fn("String.valueOf", *a)
     def builtin_str_len(self, e, a): return self.method(a[0], "length")
-    def builtin_concat(self, e, a): return self.infix(a[0], "+", a[1], P_ADD)
+    def builtin_concat(self, e, a): return f"{self.expr(a[0], P_ADD)} + {self.expr(a[1], P_ADD + 1)}", P_ADD
     def builtin_char_at(self, e, a): return f"String.valueOf({self.method(a[0], 'charAt', a[1])[0]})", P_ATOM
     def builtin_substring(self, e, a): return self.method(a[0], "substring", a[1], a[2])
     def builtin_str_contains(self, e, a): return self.method(a[0], "contains", a[1])
@@ -223,11 +229,15 @@ class JavaRenderer(Renderer):
     def builtin_map_keys_sorted(self, e, a): return self.helper("map_keys_sorted", *a)
 
     # ------------------------------------------------------------------- statements
+    def opening(self, head: str) -> list[str]:
+        """``head {`` (Java) or ``head`` then ``{`` on its own line (C#, Allman style)."""
+        return [head, "{"] if self.allman else [head + " {"]
+
+    def block_lines(self, head: str, inner: list[str]) -> list[str]:
+        return self.opening(head) + self.indent(inner) + ["}"]
+
     def braced(self, head: str, body: tuple[ir.Stmt, ...]) -> list[str]:
-        inner = self.indent(self.stmts(body))
-        if self.allman:
-            return [head, "{"] + inner + ["}"]
-        return [head + " {"] + inner + ["}"]
+        return self.block_lines(head, self.stmts(body))
 
     def chain(self, lines: list[str], head: str, body: tuple[ir.Stmt, ...]) -> list[str]:
         """Append an ``else``/``else if`` branch to the lines of an ``if``."""
@@ -301,11 +311,10 @@ class JavaRenderer(Renderer):
 
     def signature(self, fn: ir.Function, entry: bool) -> str:
         params = ", ".join(f"{self.type_name(p.type)} {self.ident(p.name)}" for p in fn.params)
-        head = f"{self.modifiers(fn, entry)} {self.type_name(fn.ret)} {self.func_name(fn.name)}({params})"
-        return head if self.allman else head + " {"
+        return f"{self.modifiers(fn, entry)} {self.type_name(fn.ret)} {self.func_name(fn.name)}({params})"
 
     def function_head(self, fn: ir.Function, entry: bool) -> list[str]:
-        return self.doc_comment(fn) + [self.signature(fn, entry)] + (["{"] if self.allman else [])
+        return self.doc_comment(fn) + self.opening(self.signature(fn, entry))
 
     def function_body(self, fn: ir.Function) -> list[str]:
         return self.indent(self.stmts(fn.body)) + ["}"]
@@ -327,17 +336,14 @@ class JavaRenderer(Renderer):
     def format_helpers(self, t: ir.Type) -> list[str]:
         kinds = {t.kind} | {a.kind for a in t.args}
         out: list[str] = []
-        for kind in ("float", "str", "list", "map"):
+        for kind, lines in self.format_sources.items():
             if kind in kinds:
-                out += self.format_helper(kind) + [""]
+                out += lines + [""]
         return out
 
-    def format_helper(self, kind: str) -> list[str]:
-        return FORMAT_HELPERS[kind]
-
     # ---------------------------------------------------------------------- files
-    def case_call(self, program: ir.Program, case, name: str | None = None) -> str:
-        return f"{name or self.func_name(program.entry.name)}({', '.join(self.argument(a) for a in case)})"
+    def case_call(self, program: ir.Program, case: tuple[ir.Expr, ...]) -> str:
+        return f"{self.func_name(program.entry.name)}({', '.join(self.argument(a) for a in case)})"
 
     def print_line(self, code: str) -> str:
         return f"System.out.println({code});"
@@ -350,7 +356,7 @@ class JavaRenderer(Renderer):
 
     def members(self, program: ir.Program) -> tuple[list[str], list[str], list[str]]:
         """(library helpers + helper functions, entry head, entry body), unindented."""
-        self._helpers: set[str] = set()
+        self._helpers = set()
         fns: list[str] = []
         for fn in program.functions[:-1]:
             fns += self.function_head(fn, False) + self.function_body(fn) + [""]
@@ -359,32 +365,25 @@ class JavaRenderer(Renderer):
         head = self.function_head(entry, True)
         lib: list[str] = []
         for name in sorted(self._helpers):
-            lib += self.helper_lines(name) + [""]
+            lib += self.helper_sources[name] + [""]
         return lib + fns, head, body
-
-    def helper_lines(self, name: str) -> list[str]:
-        return BUILTIN_HELPERS[name]
 
     def driver(self, program: ir.Program) -> list[str]:
         ret = program.entry.ret
         calls = [self.print_line(self.format_call(ret, self.case_call(program, c))) for c in program.cases]
         return self.format_helpers(ret) + self.block_lines(self.main_head(), calls)
 
-    def block_lines(self, head: str, inner: list[str]) -> list[str]:
-        if self.allman:
-            return [head, "{"] + self.indent(inner) + ["}"]
-        return [head + " {"] + self.indent(inner) + ["}"]
-
     def check_lines(self, program: ir.Program, expected: list[str]) -> list[str]:
         """The task's checker: compare each case's canonical text, throw on the first mismatch."""
         ret = program.entry.ret
+        array, length, differs, error = self.check_words
         exp = [f"{string_literal(x)}," for x in expected]
         got = [f"{self.format_call(ret, self.case_call(program, c))}," for c in program.cases]
-        loop = self.block_lines("for (int i = 0; i < expected.length; i++)", self.block_lines(
-            "if (!actual[i].equals(expected[i]))",
-            ['throw new AssertionError("case " + i + ": expected " + expected[i] + ", got " + actual[i]);']))
-        inner = (["String[] expected = {"] + self.indent(exp) + ["};", "String[] actual = {"]
-                 + self.indent(got) + ["};"] + loop)
+        loop = self.block_lines(f"for (int i = 0; i < expected.{length}; i++)", self.block_lines(
+            f"if ({differs})",
+            [f'throw new {error}("case " + i + ": expected " + expected[i] + ", got " + actual[i]);']))
+        inner = (self.opening(f"{array} expected =") + self.indent(exp) + ["};"]
+                 + self.opening(f"{array} actual =") + self.indent(got) + ["};"] + loop)
         return self.format_helpers(ret) + self.block_lines(self.main_head(), inner)
 
     def file_head(self, class_text: str) -> str:
