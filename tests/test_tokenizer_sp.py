@@ -135,3 +135,22 @@ def test_pickles_for_worker_processes(tok):
     s = "fn main() { println!(\"▁ 42\"); }\n"
     assert clone.encode(s) == tok.encode(s) and clone.decode(clone.encode(s)) == s
     assert clone.model_path == tok.model_path
+
+
+def test_cli_trains_and_benchmarks_on_a_corpus(tmp_path, capsys):
+    import json
+
+    from codescale_jax.data import shards, tokenizer_sp
+
+    py = [p.read_text(encoding="utf-8") for p in embedded.stdlib_python_files()[:20]]
+    for lang, docs in (("python", py), ("go", CODE["go"] * 5)):
+        for split in shards.SPLITS:
+            shards.write_split(tmp_path / lang, split, docs, corpus_root=tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({"languages": {"python": {}, "go": {}}}))
+    rc = tokenizer_sp.main(["--corpus", str(tmp_path), "--train-vocab", "600", "--model", str(tmp_path / "t.model"),
+                            "--sample-mb", "0.2"])
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert rc == 0
+    assert lines[0]["vocab_size"] == 600 and (tmp_path / "t.model").is_file()
+    assert {r["language"] for r in lines[1:]} == {"python", "go", "all"}
+    assert all(r["roundtrip_failures"] == 0 and r["encode_mb_per_s_1_thread"] > 0 for r in lines[1:])

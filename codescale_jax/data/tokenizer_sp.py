@@ -275,7 +275,12 @@ def benchmark(tok, documents: Sequence[str], threads: int = 2) -> dict:
 
 
 def main(argv=None) -> int:
-    """``python -m codescale_jax.data.tokenizer_sp --corpus DIR [--split test]``: speed + round trip per language."""
+    """Benchmark (and optionally train) a corpus tokenizer; prints one JSON line per language.
+
+    ``python -m codescale_jax.data.tokenizer_sp --corpus DIR [--split test]`` measures the corpus's
+    ``tokenizer.model``; ``--train-vocab 32768 --model OUT.model`` first trains a new one on the
+    corpus's train split (language-balanced, ``--sample-mb`` per language) without rebuilding it.
+    """
     import argparse
     import json
 
@@ -286,9 +291,22 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=None, help="tokenizer model (default: <corpus>/tokenizer.model)")
     ap.add_argument("--split", default="test")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--train-vocab", type=int, default=0, help="train a new model of this size into --model first")
+    ap.add_argument("--sample-mb", type=float, default=2.0, help="training text per language (MB)")
     args = ap.parse_args(argv)
-    tok = SentencePieceTokenizer(args.model or Path(args.corpus) / "tokenizer.model")
     manifest = load_manifest(args.corpus) or {}
+    if args.train_vocab:
+        if not args.model:
+            ap.error("--train-vocab needs --model OUT.model (where to save the new tokenizer)")
+        import time
+
+        t = time.perf_counter()
+        train_docs = {lang: open_documents(args.corpus, lang, "train") for lang in manifest.get("languages", {})}
+        tok = train_sentencepiece(train_docs, args.train_vocab, args.model, int(args.sample_mb * 1e6),
+                                  num_threads=args.threads)
+        print(json.dumps({"trained": args.model, "vocab_size": tok.vocab_size,
+                          "train_seconds": round(time.perf_counter() - t, 2)}), flush=True)
+    tok = SentencePieceTokenizer(args.model or Path(args.corpus) / "tokenizer.model")
     results = {}
     for lang in manifest.get("languages", {}):
         results[lang] = benchmark(tok, open_documents(args.corpus, lang, args.split), args.threads)
