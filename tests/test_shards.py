@@ -133,3 +133,14 @@ def test_manifest_mismatch(tmp_path):
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(shards.CorruptShardError, match="manifest.json"):
         shards.open_documents(tmp_path, "go", "train")
+
+
+def test_concurrent_reads_from_threads(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _write_corpus(tmp_path, n_train=300, shard_bytes=2000)
+    docs = shards.open_documents(tmp_path, "go", "train")
+    want = _docs(300)
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda i: docs[i], [(7 * k) % 300 for k in range(1200)]))
+    assert got == [want[(7 * k) % 300] for k in range(1200)]

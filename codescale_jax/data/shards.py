@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -141,7 +142,7 @@ class ShardedDocuments:
 
     def __init__(self, paths: Sequence[str | os.PathLike], expected_counts: Sequence[int] | None = None):
         self._paths = [str(p) for p in paths]
-        self._readers: dict[int, object] = {}
+        self._local = threading.local()  # one reader per shard per thread (Grain reads from threads)
         counts = []
         for j, p in enumerate(self._paths):
             n = self._reader(j).num_records()
@@ -157,6 +158,13 @@ class ShardedDocuments:
     @property
     def paths(self) -> list[str]:
         return list(self._paths)
+
+    @property
+    def _readers(self) -> dict:
+        readers = getattr(self._local, "readers", None)
+        if readers is None:
+            readers = self._local.readers = {}
+        return readers
 
     def _reader(self, j: int):
         r = self._readers.get(j)
@@ -201,12 +209,13 @@ class ShardedDocuments:
         return {"paths": self._paths, "starts": self._starts}
 
     def __setstate__(self, state):
-        self._paths, self._starts, self._readers = state["paths"], state["starts"], {}
+        self._paths, self._starts, self._local = state["paths"], state["starts"], threading.local()
 
     def close(self) -> None:
+        """Close this thread's readers (others close when their thread ends)."""
         for r in self._readers.values():
             r.close()
-        self._readers = {}
+        self._readers.clear()
 
 
 def _bisect_right(a: list[int], x: int) -> int:
