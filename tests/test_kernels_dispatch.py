@@ -2,7 +2,6 @@
 mode) against the reference."""
 
 import jax
-import jax.numpy as jnp
 import pytest
 
 from codescale_jax.kernels import IMPLEMENTATIONS, attention, cudnn_attention, reference_attention
