@@ -1,12 +1,16 @@
 """The Go renderer: programs built with ``go build`` print exactly the interpreter's output; the
 task form passes with the reference solution and fails with a wrong one.
 
-Everything that needs the toolchain goes through one ``run_many`` batch per test (about 35 Go
+Everything that needs the toolchain goes through one ``run_many`` batch per test (about 30 Go
 builds), so the file stays around a minute on a 2-core machine. The helpers here (feature cover,
 wrong completion) are reused by ``test_synthetic_render_rust.py``.
 """
 
 from __future__ import annotations
+
+import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -171,6 +175,26 @@ def test_go_edge_program_output():
     assert expected_output(program) == '["0", "2", "7", "7", "9", "B1", "a3", "b2", "false-first", "Zed,apple,pear"]\n'
     src = synthetic.render(program, "go")
     assert "divide(" in src and "math.Trunc(" in src and "for range words" in src
+
+
+def _gofmt() -> str:
+    """``gofmt`` ships beside ``go`` (scripts/install_toolchains.sh installs both)."""
+    go = shutil.which("go")
+    assert go is not None, "go is not installed; run scripts/install_toolchains.sh"
+    return os.path.join(os.path.dirname(os.path.realpath(go)), "gofmt")
+
+
+@pytest.mark.toolchain
+def test_go_source_is_gofmt_clean(tmp_path):
+    """Spacing follows go/printer (``a*b + c``, ``f(i+1, j)``, ``s[a : b+1]``), so ``gofmt -l``
+    lists no file: programs, task files and the edge program."""
+    programs = generate_programs(40, seed=5) + generate_programs(20, seed=6, config=GenConfig(5, 5))
+    for i, p in enumerate(programs + [go_edge_program()]):
+        (tmp_path / f"program_{i}.go").write_text(synthetic.render(p, "go"))
+        (tmp_path / f"task_{i}.go").write_text(synthetic.make_task(p, "go").program())
+    result = subprocess.run([_gofmt(), "-l", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "", f"not gofmt-formatted: {result.stdout}"
 
 
 @pytest.mark.toolchain

@@ -95,6 +95,62 @@ def go_constant(e: ir.Expr) -> bool:
     return False
 
 
+def is_divide(e: ir.Expr) -> bool:
+    """A float division of two constants, rendered as a call of the ``divide`` helper."""
+    return isinstance(e, ir.Binary) and e.op == "div" and e.type == ir.FLOAT and go_constant(e)
+
+
+_GO_LEVEL = {P_OR: 1, P_AND: 2, P_EQ: 3, P_ADD: 4, P_MUL: 5}  # Go's five binary precedences
+
+
+def operator(e: ir.Expr):
+    """``(Go precedence, token, left, right, least precedence of a bare left operand)`` when
+    ``e`` renders as a Go binary expression, else None."""
+    if isinstance(e, ir.Binary) and not is_divide(e):
+        token, prec = GoRenderer.BINARY[e.op]
+        return _GO_LEVEL[prec], token, e.left, e.right, prec + (e.op in ir.COMPARE_OPS)
+    if isinstance(e, ir.Builtin) and e.op == "concat":
+        return 4, "+", e.args[0], e.args[1], P_ADD
+    return None
+
+
+def precedence(e: ir.Expr) -> int:
+    """The ``render_base`` precedence level of ``e``'s Go rendering (decides parentheses)."""
+    op = operator(e)
+    if op is not None:
+        return {v: k for k, v in _GO_LEVEL.items()}[op[0]]
+    negative = isinstance(e, ir.Lit) and e.type in (ir.INT, ir.FLOAT) and e.value < 0
+    return P_UNARY if negative or isinstance(e, ir.Unary) else P_ATOM
+
+
+def _walk(e: ir.Expr) -> tuple[bool, bool, int]:
+    """gofmt's survey of a binary expression: whether precedences 4 and 5 occur among its bare
+    (unparenthesised) binary operands, and the worst operator pair (``a - -b`` must keep blanks)."""
+    go_prec, token, left, right, left_min = operator(e)
+    has4, has5, problem = go_prec == 4, go_prec == 5, 0
+    for child, least in ((left, left_min), (right, precedence(e) + 1)):
+        if operator(child) is not None and precedence(child) >= least:
+            h4, h5, p = _walk(child)
+            has4, has5, problem = has4 or h4, has5 or h5, max(problem, p)
+    if precedence(right) == P_UNARY:
+        pair = token + ("!" if isinstance(right, ir.Unary) and right.op == "not" else "-")
+        if pair in ("&&", "&^", "/*"):
+            problem = 5
+        elif pair in ("++", "--"):
+            problem = max(problem, 4)
+    return has4, has5, problem
+
+
+def gofmt_cutoff(e: ir.Expr, depth: int) -> int:
+    """Operators of Go precedence below this get blanks around them (go/printer's rule)."""
+    has4, has5, problem = _walk(e)
+    if problem > 0:
+        return problem + 1
+    if has4 and has5:
+        return 5 if depth == 1 else 4
+    return 6 if depth == 1 else 4
+
+
 class GoRenderer(Renderer):
     language = "go"
     extension = ".go"
@@ -109,6 +165,7 @@ class GoRenderer(Renderer):
 
     def __init__(self):
         self._need: set[str] = set()  # helpers and packages referenced by what was rendered
+        self._depth = 1  # gofmt's expression depth of what is being rendered
 
     def type_name(self, t: ir.Type) -> str:
         if t.kind == "list":
@@ -130,20 +187,49 @@ class GoRenderer(Renderer):
         return repr(e.value), (P_UNARY if e.value < 0 else P_ATOM)
 
     def list_lit(self, e: ir.ListLit) -> tuple[str, int]:
-        return f"{self.type_name(e.type)}{{{self.args(e.items)}}}", P_ATOM
+        items = ", ".join(self.at(1, x) for x in e.items)  # gofmt: literal elements restart at depth 1
+        return f"{self.type_name(e.type)}{{{items}}}", P_ATOM
 
     def map_lit(self, e: ir.MapLit) -> tuple[str, int]:
-        items = ", ".join(f"{self.expr(k)}: {self.expr(v)}" for k, v in e.items)
+        items = ", ".join(f"{self.at(1, k)}: {self.at(1, v)}" for k, v in e.items)
         return f"{self.type_name(e.type)}{{{items}}}", P_ATOM
 
     def call(self, e: ir.Call) -> tuple[str, int]:
         return f"{self.func_name(e.func)}({self.args(e.args)})", P_ATOM
 
     def binary(self, e: ir.Binary) -> tuple[str, int]:
-        if e.op == "div" and e.type == ir.FLOAT and go_constant(e):
-            # A constant quotient is computed exactly and rounded once; IEEE rounds each step.
+        if is_divide(e):  # a constant quotient is computed exactly and rounded once; IEEE rounds each step
             return self.helper("divide", e.left, e.right)
-        return super().binary(e)
+        return self.infix(e)
+
+    # ------------------------------------------------------------- gofmt's operator spacing
+    def expr(self, e: ir.Expr, min_prec: int = 0) -> str:
+        """As the base class, tracking gofmt's expression depth (parentheses reduce it by one)."""
+        if precedence(e) < min_prec:
+            return f"({self.at(max(self._depth - 1, 1), e)})"
+        return self.expr_prec(e)[0]
+
+    def at(self, depth: int, e: ir.Expr, min_prec: int = 0) -> str:
+        """Render ``e`` at gofmt depth ``depth`` (1 at a statement, deeper inside calls)."""
+        outer, self._depth = self._depth, depth
+        try:
+            return self.expr(e, min_prec)
+        finally:
+            self._depth = outer
+
+    def args(self, exprs) -> str:
+        depth = self._depth + (len(exprs) > 1)  # gofmt: a call with several arguments nests deeper
+        return ", ".join(self.at(depth, a) for a in exprs)
+
+    def infix(self, e: ir.Expr) -> tuple[str, int]:
+        """A binary operator spaced the way gofmt spaces it: ``a*b + c``, ``f(i+1, j)``."""
+        go_prec, token, left, right, left_min = operator(e)
+        prec = precedence(e)
+        same = operator(left) is not None and precedence(left) >= left_min and operator(left)[0] == go_prec
+        lhs = self.at(self._depth + (not same), left, left_min)
+        rhs = self.at(self._depth + 1, right, prec + 1)
+        pad = " " if go_prec < gofmt_cutoff(e, self._depth) else ""
+        return f"{lhs}{pad}{token}{pad}{rhs}", prec
 
     def fn(self, name: str, *args: ir.Expr) -> tuple[str, int]:
         return f"{name}({self.args(args)})", P_ATOM
@@ -156,8 +242,13 @@ class GoRenderer(Renderer):
         self.use(package)
         return self.fn(f"{package}.{name}", *args)
 
-    def index(self, recv: ir.Expr, inner: str) -> tuple[str, int]:
-        return f"{self.expr(recv, P_ATOM)}[{inner}]", P_ATOM
+    def index(self, recv: ir.Expr, i: ir.Expr) -> tuple[str, int]:
+        return f"{self.at(1, recv, P_ATOM)}[{self.at(self._depth + 1, i)}]", P_ATOM
+
+    def slice(self, recv: ir.Expr, start: ir.Expr, stop: ir.Expr) -> tuple[str, int]:
+        sep = " : " if self._depth <= 1 and (operator(start) or operator(stop)) else ":"
+        inner = f"{self.at(self._depth + 1, start)}{sep}{self.at(self._depth + 1, stop)}"
+        return f"{self.at(1, recv, P_ATOM)}[{inner}]", P_ATOM
 
     def builtin_abs(self, e, a): return self.helper("abs", *a)
     def builtin_min(self, e, a): return self.helper("min", *a)
@@ -167,11 +258,11 @@ class GoRenderer(Renderer):
     def builtin_str_len(self, e, a): return self.fn("len", *a)
     def builtin_list_len(self, e, a): return self.fn("len", *a)
     def builtin_map_len(self, e, a): return self.fn("len", *a)
-    def builtin_concat(self, e, a): return f"{self.expr(a[0], P_ADD)} + {self.expr(a[1], P_ADD + 1)}", P_ADD
-    def builtin_char_at(self, e, a): return f"string({self.index(a[0], self.expr(a[1]))[0]})", P_ATOM
-    def builtin_char_code(self, e, a): return f"int({self.index(a[0], self.expr(a[1]))[0]})", P_ATOM
+    def builtin_concat(self, e, a): return self.infix(e)
+    def builtin_char_at(self, e, a): return f"string({self.index(a[0], a[1])[0]})", P_ATOM
+    def builtin_char_code(self, e, a): return f"int({self.index(a[0], a[1])[0]})", P_ATOM
     def builtin_from_char_code(self, e, a): return f"string(rune({self.expr(a[0])}))", P_ATOM
-    def builtin_substring(self, e, a): return self.index(a[0], f"{self.expr(a[1])}:{self.expr(a[2])}")
+    def builtin_substring(self, e, a): return self.slice(*a)
     def builtin_str_contains(self, e, a): return self.pkg("strings", "Contains", *a)
     def builtin_str_find(self, e, a): return self.pkg("strings", "Index", *a)
     def builtin_upper(self, e, a): return self.pkg("strings", "ToUpper", *a)
@@ -179,12 +270,12 @@ class GoRenderer(Renderer):
     def builtin_str_reverse(self, e, a): return self.helper("reverseString", *a)
     def builtin_str_repeat(self, e, a): return self.pkg("strings", "Repeat", *a)
     def builtin_str_join(self, e, a): return self.pkg("strings", "Join", *a)
-    def builtin_list_get(self, e, a): return self.index(a[0], self.expr(a[1]))
+    def builtin_list_get(self, e, a): return self.index(*a)
     def builtin_list_contains(self, e, a): return self.helper("listContains", *a)
     def builtin_list_slice(self, e, a): return self.helper("sliceOf", *a)
     def builtin_reversed(self, e, a): return self.helper("reversedCopy", *a)
     def builtin_list_concat(self, e, a): return self.helper("concatLists", *a)
-    def builtin_map_get(self, e, a): return self.index(a[0], self.expr(a[1]))
+    def builtin_map_get(self, e, a): return self.index(*a)
     def builtin_map_get_or(self, e, a): return self.helper("mapGetOr", *a)
     def builtin_map_contains(self, e, a): return self.helper("mapHasKey", *a)
     def builtin_map_keys_sorted(self, e, a): return self.helper("sortedKeys", *a)
@@ -234,8 +325,8 @@ class GoRenderer(Renderer):
             return self.braced(f"for {self.expr(s.cond)}", s.body)
         if isinstance(s, ir.ForRange):
             i = self.ident(s.var)
-            return self.braced(f"for {i} := {self.expr(s.start)}; {i} < {self.expr(s.stop, P_EQ + 1)}; {i}++",
-                               s.body)
+            cond = self.expr(ir.Binary(ir.BOOL, "lt", ir.Var(ir.INT, s.var), s.stop))
+            return self.braced(f"for {i} := {self.expr(s.start)}; {cond}; {i}++", s.body)
         if isinstance(s, ir.ForEach):
             if ir.reads(s.var, s.body):
                 return self.braced(f"for _, {self.ident(s.var)} := range {self.expr(s.iterable)}", s.body)
@@ -244,11 +335,11 @@ class GoRenderer(Renderer):
             return [f"return {self.expr(s.value)}"]
         if isinstance(s, ir.ListAppend):
             name = self.ident(s.name)
-            return [f"{name} = append({name}, {self.expr(s.value)})"]
+            return [f"{name} = append({name}, {self.at(2, s.value)})"]
         if isinstance(s, ir.ListSet):
-            return [f"{self.ident(s.name)}[{self.expr(s.index)}] = {self.expr(s.value)}"]
+            return [f"{self.ident(s.name)}[{self.at(2, s.index)}] = {self.expr(s.value)}"]
         if isinstance(s, ir.MapPut):
-            return [f"{self.ident(s.name)}[{self.expr(s.key)}] = {self.expr(s.value)}"]
+            return [f"{self.ident(s.name)}[{self.at(2, s.key)}] = {self.expr(s.value)}"]
         raise TypeError(f"not a statement: {type(s).__name__}")
 
     # -------------------------------------------------------------------------- functions
