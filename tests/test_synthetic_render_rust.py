@@ -1,7 +1,7 @@
 """The Rust renderer: programs built with ``rustc`` print exactly the interpreter's output; the
 task form passes with the reference solution and fails with a wrong one.
 
-The batch is the same feature cover the Go tests use (one ``run_many`` call, about 35 rustc
+The batch is the same feature cover the Go tests use (one ``run_many`` call, about 30 rustc
 builds), plus one hand-built program aimed at what only Rust rejects: ambiguous numeric literals,
 ``as`` casts before ``<``, ``xs[xs.len() - 1] = v``, a string appended to itself, and mixing
 ``&str`` parameters, ``&String`` loop variables and owned ``String`` locals.
@@ -30,6 +30,7 @@ def rust_edge_program() -> ir.Program:
     parts, nums, text, w, key = (ir.Var(LIST_STR, "parts"), ir.Var(LIST_INT, "nums"), ir.Var(ir.STR, "text"),
                                  ir.Var(ir.STR, "w"), ir.Var(ir.STR, "key"))
     i, total, names = ir.Var(ir.INT, "i"), ir.Var(ir.FLOAT, "total"), ir.Var(MAP_INT_STR, "names")
+    x = ir.Var(ir.INT, "x")
 
     def put(e: ir.Expr) -> ir.ListAppend:
         return ir.ListAppend("parts", e)
@@ -67,6 +68,9 @@ def rust_edge_program() -> ir.Program:
         put(bi("map_get_or", names, lit(2), lit("none"))),
         put(bi("map_get_or", names, lit(1), s)),
         put(ir.Call(ir.STR, "echo", (s,))),
+        put(bi("int_to_str", bi("list_get", ir.ListLit(LIST_INT, (lit(3), lit(4))), lit(1)))),
+        ir.ForEach("x", ir.INT, ir.ListLit(LIST_INT, (lit(1), lit(2))), (put(bi("int_to_str", x)),)),
+        put(bi("int_to_str", bi("abs", bi("list_get", bi("sorted", ir.ListLit(LIST_INT, (lit(-5), lit(2)))), lit(0))))),
         ir.Return(parts),
     )
     params = (ir.Param("s", ir.STR), ir.Param("n", ir.INT), ir.Param("words", LIST_STR),
@@ -89,7 +93,7 @@ def test_rust_edge_program_renders_the_workarounds():
     program = rust_edge_program()
     assert expected_output(program) == (
         '["5", "4", "7", "3", "0", "1", "2", "short", "big", "is-kiwi", "same:kiwi", "KIWI", "FIG", "4", '
-        '"kiwikiwi!", "has-pear", "B1", "b2", "none", "one", "kiwi"]\n')
+        '"kiwikiwi!", "has-pear", "B1", "b2", "none", "one", "kiwi", "4", "1", "2", "5"]\n')
     src = synthetic.render(program, "rust")
     assert "(2_i64 + 3_i64).to_string()" in src and "i64::abs(-4_i64).to_string()" in src  # no ambiguous receivers
     assert "(s.len() as i64) < n" in src  # a cast before `<` would parse as generic arguments

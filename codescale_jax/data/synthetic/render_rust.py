@@ -65,17 +65,23 @@ CANONICAL_IMPLS = {
 _ENDS_WITH_CAST = re.compile(r" as (i64|f64|usize|u8)$")
 
 
+_FROM_ARGS = ("abs", "min", "max", "sorted", "reversed", "list_slice", "list_concat", "map_keys_sorted")
+
+
 def anchored(e: ir.Expr) -> bool:
-    """Whether a numeric expression has a concrete type of its own (a variable, call, cast or
-    length inside it); literals and operators on literals only are ambiguous to ``rustc``."""
-    if isinstance(e, ir.Lit):
+    """Whether the numbers in ``e``'s value have a concrete type of their own (a variable, call,
+    cast or length inside it): ``3 + 4``, ``vec![1, 2][0]`` and ``sorted_copy(&[3, 1])`` are
+    ambiguous to ``rustc`` when a method is called on them or a loop variable takes their type."""
+    if isinstance(e, (ir.Lit, ir.ListLit, ir.MapLit)):
         return False
     if isinstance(e, ir.Unary):
         return anchored(e.operand)
     if isinstance(e, ir.Binary):
         return anchored(e.left) or anchored(e.right)
-    if isinstance(e, ir.Builtin) and e.op in ("abs", "min", "max"):
-        return any(anchored(a) for a in e.args)
+    if isinstance(e, ir.Builtin) and e.op in _FROM_ARGS:
+        return any(anchored(a) for a in e.args if a.type.is_collection or a.type == e.type)
+    if isinstance(e, ir.Builtin) and e.op in ("list_get", "map_get", "map_get_or"):
+        return anchored(e.args[0]) or (e.op == "map_get_or" and anchored(e.args[2]))
     return True
 
 
@@ -243,7 +249,10 @@ class RustRenderer(Renderer):
     def builtin_str_len(self, e, a): return f"{self.recv(a[0])}.len() as i64", P_AS
     def builtin_list_len(self, e, a): return f"{self.recv(a[0])}.len() as i64", P_AS
     def builtin_map_len(self, e, a): return f"{self.recv(a[0])}.len() as i64", P_AS
-    def builtin_concat(self, e, a): return f'format!("{{}}{{}}", {self.args(a)})', P_ATOM
+    def builtin_concat(self, e, a):
+        # ``format!`` displays an i64 exactly as ``to_string`` does, so ``int_to_str`` is implied
+        shown = [x.args[0] if isinstance(x, ir.Builtin) and x.op == "int_to_str" else x for x in a]
+        return f'format!("{{}}{{}}", {self.args(shown)})', P_ATOM
     def builtin_char_code(self, e, a): return f"{self.recv(a[0])}.as_bytes()[{self.usize(a[1])}] as i64", P_AS
     def builtin_from_char_code(self, e, a): return f"char::from({self.expr(a[0], P_UNARY)} as u8).to_string()", P_ATOM
     def builtin_str_contains(self, e, a): return self.method(a[0], "contains", self.as_str(a[1]))
@@ -345,7 +354,9 @@ class RustRenderer(Renderer):
     def for_each(self, s: ir.ForEach) -> list[str]:
         used = ir.reads(s.var, s.body)
         if not isinstance(s.iterable, ir.Var):  # a fresh list: iterate it by value
-            return self.braced(f"for {s.var if used else '_'} in {self.expr(s.iterable)}", s.body)
+            typed = used and s.elem_type in (ir.INT, ir.FLOAT) and not anchored(s.iterable)
+            items = self.typed(s.iterable) if typed else self.expr(s.iterable)
+            return self.braced(f"for {s.var if used else '_'} in {items}", s.body)
         items = f"{s.iterable.name}.iter()"
         if not used:
             return self.braced(f"for _ in {items}", s.body)
