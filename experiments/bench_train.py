@@ -1,0 +1,106 @@
+"""Train-step throughput and MFU, against this machine's own measured matmul peak.
+
+    python -m experiments.bench_train --model micro-3.2m [--batch 16] [--seq 256] [--steps 10] [--rounds 3]
+        [--set section.key=value ...]
+
+Measures, in one process and alternating so both see the same machine load: the peak FLOP/s of a
+large jitted matmul (float32 on CPU, the model's compute dtype elsewhere) and the tokens/s of the
+jitted, sharded train step on real packed batches of the embedded corpus. MFU uses the FLOPs per
+token of :func:`codescale_jax.model.counting.flops_per_token`. For each quantity the best round
+is kept (other processes on a shared machine only ever slow a round down). On a GPU it also prints
+MFU against the chip's published dense bf16 peak (989.5 TFLOP/s for H100/H200). The last line is
+``mfu_vs_measured_peak=<ratio>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m experiments.bench_train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default="micro-3.2m")
+    p.add_argument("--batch", type=int, default=0, help="global rows per step (default: 16 on CPU, 8 on GPU)")
+    p.add_argument("--seq", type=int, default=0, help="sequence length (default: 256 on CPU, 2048 on GPU)")
+    p.add_argument("--steps", type=int, default=10, help="timed steps per round")
+    p.add_argument("--rounds", type=int, default=3, help="alternating peak / train-step rounds")
+    p.add_argument("--peak-size", type=int, default=0, help="matmul size for the peak (default 2048 CPU, 8192 GPU)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import jax
+    import numpy as np
+
+    from codescale_jax.config import make_config
+    from codescale_jax.data import input as input_lib
+    from codescale_jax.data.packing import lm_batch
+    from codescale_jax.model import counting
+    from codescale_jax.parallel.mesh import make_mesh
+    from codescale_jax.train import mfu as mfu_lib
+    from codescale_jax.train.loop import resolve_config
+    from codescale_jax.train.optimizer import make_optimizer, schedule
+    from codescale_jax.train.step import build_trainer
+
+    dev = jax.devices()[0]
+    on_cpu = dev.platform == "cpu"
+    batch = args.batch or (16 if on_cpu else 8)
+    seq = args.seq or (256 if on_cpu else 2048)
+    overrides = [f"train.batch_size={batch}", f"data.seq_len={seq}", "train.steps=1000"] + args.overrides
+    if on_cpu:
+        overrides = ["model.dtype=float32"] + overrides
+    cfg = resolve_config(make_config(args.model, overrides=overrides))
+    mesh = make_mesh(cfg.mesh)
+    tx = make_optimizer(cfg.optimizer, 1000)
+    trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 1000))
+    peak_dtype = "float32" if on_cpu else cfg.model.dtype
+    peak_n = args.peak_size or (2048 if on_cpu else 8192)
+
+    it = iter(input_lib.train_dataset(cfg.data, batch, seed=0))
+    batches = [trainer.device_batch(lm_batch(next(it))) for _ in range(4)]
+    state = trainer.init(jax.random.key(0))
+    fpt = counting.flops_per_token(cfg.model, seq)
+    counts = counting.count_tree(trainer.abstract_state()["params"])
+    print(f"device {dev.device_kind} x{mesh.size} | model {cfg.model.name} N={counts.non_embedding:,} "
+          f"d={cfg.model.d_model} L={cfg.model.n_layers} | batch {batch} x seq {seq} | dtype {cfg.model.dtype} | "
+          f"attention {cfg.model.attention} | {fpt / 1e6:.2f} MFLOP/token", flush=True)
+
+    t0 = time.perf_counter()
+    state, m = trainer.train_step(state, batches[0])
+    jax.block_until_ready(m["loss"])
+    print(f"compile + first step: {time.perf_counter() - t0:.1f}s", flush=True)
+    for i in range(2):  # warm up
+        state, m = trainer.train_step(state, batches[i % len(batches)])
+    jax.block_until_ready(m["loss"])
+
+    peaks, rates = [], []
+    for r in range(args.rounds):
+        peaks.append(mfu_lib.measure_matmul_peak(n=peak_n, dtype=peak_dtype, min_seconds=1.5))
+        t0 = time.perf_counter()
+        for i in range(args.steps):
+            state, m = trainer.train_step(state, batches[i % len(batches)])
+        jax.block_until_ready((state["step"], m["loss"]))
+        dt = time.perf_counter() - t0
+        rates.append(args.steps * batch * seq / dt)
+        print(f"round {r + 1}: peak {peaks[-1] / 1e9:,.1f} GFLOP/s ({peak_dtype} {peak_n}^3 matmul) | "
+              f"train {rates[-1]:,.0f} tok/s = {rates[-1] * fpt / 1e9:,.1f} GFLOP/s | step {dt / args.steps * 1e3:.1f} ms "
+              f"| loss {float(m['loss']):.3f}", flush=True)
+    if not np.isfinite(float(m["loss"])):
+        print("warning: non-finite loss during the benchmark", file=sys.stderr)
+    peak, tps = max(peaks), max(rates)
+    achieved = tps * fpt
+    print(f"best: {tps:,.0f} tokens/s, {achieved / 1e9:,.1f} GFLOP/s model, peak {peak / 1e9:,.1f} GFLOP/s per device")
+    published = mfu_lib.published_peak(dev)
+    if published:
+        print(f"mfu_vs_published_bf16_peak={achieved / (published * mesh.size):.4f} "
+              f"(peak {published / 1e12:.1f} TFLOP/s x {mesh.size})")
+    print(f"mfu_vs_measured_peak={achieved / (peak * mesh.size):.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
