@@ -191,7 +191,10 @@ class ExprGen:
             return b(op, left, right)
 
         def logic():
-            return b(self.rng.choice(ir.LOGIC_OPS), self.expr(ir.BOOL, d), self.expr(ir.BOOL, d))
+            left, right = self.expr(ir.BOOL, d), self.expr(ir.BOOL, d)
+            if isinstance(left, ir.Lit) or isinstance(right, ir.Lit) or left == right:
+                return None  # ``x and False`` / ``x or x`` read as mistakes
+            return b(self.rng.choice(ir.LOGIC_OPS), left, right)
 
         return self.pick([(w, f) for w, f in self.common(ir.BOOL, d) if w != 1.0] + [
             (4.0, compare),
@@ -306,7 +309,7 @@ class ExprGen:
 
     def clamp_pair(self, length: ir.Expr) -> tuple[ir.Expr, ir.Expr]:
         lo = self.rng.randint(0, 3)
-        hi = lo + self.rng.randint(0, 4)
+        hi = lo + self.rng.randint(1, 4)
         return bi("min", lit(lo), length), bi("min", lit(hi), length)
 
     def substring(self, d: int) -> ir.Expr | None:

@@ -5,7 +5,9 @@ same program on every machine and Python version (``random.Random`` seeded with 
 SHA-512). A draw is kept only when it passes :func:`check.check_program` and the reference
 interpreter runs it inside the semantic envelope; otherwise the next attempt (a derived seed) is
 drawn. So every returned program is well typed, terminates within the interpreter's step budget,
-and computes identically in every language that follows the SEMANTICS contract.
+and computes identically in every language that follows the SEMANTICS contract. Draws whose
+entry ignores its parameters, or whose cases all print the same line, are redrawn too: a task
+whose tests a constant answer passes measures nothing.
 
 Knobs: ``size`` (1-5) scales the number of helper functions and statements per block;
 ``difficulty`` (1-5) scales nesting depth and expression depth and unlocks constructs (level 1:
@@ -403,9 +405,18 @@ def _draw(rng: random.Random, cfg: GenConfig, seed_text: str) -> ir.Program:
 
 
 def _trivial(program: ir.Program) -> bool:
-    """An entry that only returns a parameter or a literal teaches nothing; draw again."""
-    body = program.entry.body
-    return len(body) == 1 and isinstance(body[0].value, (ir.Var, ir.Lit))
+    """An entry that only returns a parameter, or whose result reads no parameter at all (after
+    dead-code elimination), teaches nothing; draw again."""
+    entry = program.entry
+    body = entry.body
+    if len(body) == 1 and isinstance(body[0].value, (ir.Var, ir.Lit, ir.ListLit, ir.MapLit)):
+        return True
+    return not any(ir.reads(p.name, body) for p in entry.params)
+
+
+def _constant_output(outputs: list) -> bool:
+    """Every case printing the same line would let a constant answer pass the task's tests."""
+    return len(outputs) > 1 and all(o == outputs[0] for o in outputs[1:])
 
 
 def generate_program(seed: int | str, config: GenConfig | None = None) -> ir.Program:
@@ -422,8 +433,10 @@ def generate_program(seed: int | str, config: GenConfig | None = None) -> ir.Pro
         if _trivial(program):
             continue
         try:
-            run_cases(program)
+            outputs = run_cases(program)
         except (Rejected, RecursionError):
+            continue
+        if _constant_output(outputs):
             continue
         return program
     raise RuntimeError(f"no program inside the semantic envelope after {cfg.max_attempts} attempts "

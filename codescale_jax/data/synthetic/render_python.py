@@ -26,6 +26,9 @@ FORMAT_HELPER = '''def format_value(value) -> str:
 '''
 
 
+_MEMBERSHIP = ("str_contains", "list_contains", "map_contains")
+
+
 class PythonRenderer(Renderer):
     language = "python"
     extension = ".py"
@@ -63,6 +66,13 @@ class PythonRenderer(Renderer):
 
     def call(self, e: ir.Call) -> tuple[str, int]:
         return f"{e.func}({self.args(e.args)})", P_ATOM
+
+    def unary(self, e: ir.Unary) -> tuple[str, int]:
+        """``x not in xs`` rather than ``not x in xs`` (PEP 8)."""
+        inner = e.operand
+        if e.op == "not" and isinstance(inner, ir.Builtin) and inner.op in _MEMBERSHIP:
+            return self.infix(inner.args[1], "not in", inner.args[0], P_EQ, compare=True)
+        return super().unary(e)
 
     def binary_token(self, e: ir.Binary) -> tuple[str, int]:
         if e.op == "div" and e.type == ir.INT:
