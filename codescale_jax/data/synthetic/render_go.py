@@ -10,7 +10,10 @@ error, map iteration order is random, and slices share storage. The renderer the
   ever share a backing array, and iterates maps only through ``sortedKeys``;
 * keeps Go's *constant* expressions out of the two places where they change meaning: a float
   constant converted to ``int`` is a compile error (``int(2.5)``), and constant float division is
-  exact rather than IEEE, so both go through ``math.Trunc`` / a run-time value.
+  exact rather than IEEE, so both go through ``math.Trunc`` / a run-time value;
+* spaces binary operators the way ``gofmt`` does (go/printer's depth and cutoff rule:
+  ``a*b + c`` at a statement, ``f(i+1, j)`` inside a call with several arguments), so the output
+  is what Go code in the wild looks like and ``gofmt -l`` lists nothing.
 
 Go 1.19 has generics but no ``slices``/``maps`` packages and no built-in ``min``/``max`` (1.21),
 so the helpers are small generic functions over an ``ordered`` constraint. Idioms: camelCase,
