@@ -1,0 +1,224 @@
+"""Split a token budget across languages to minimise the (weighted) mean predicted loss.
+
+Problem: given per-language laws, a model size ``N`` and a total budget ``D``, choose shares ``p`` on
+the simplex, giving ``D_i = p_i D`` tokens to language ``i``, to minimise
+``sum_i w_i L_i(N, Deff_i) / sum_i w_i`` subject to ``min_share <= p_i <= max_share``.
+
+Effective data ``Deff_i`` combines two optional effects:
+
+* **Transfer** (DESIGN.md): ``D_i + gamma * sum_{j != i} tau_ij D_j`` with a transfer matrix ``tau``.
+* **Repetition beyond one epoch.** ``available[i]`` is the number of unique tokens language ``i``
+  has. A language can never get more *unique* tokens than that. Two policies:
+
+  - ``"discount"`` (default): tokens beyond one epoch are repeats and count less, following the
+    data-constrained law of Muennighoff et al. 2023 (arXiv:2305.16264, Eq. 5):
+    ``D' = U + U R* (1 - exp(-R / R*))`` with ``R = D/U - 1`` repetitions and ``R* = 15.4``. It is
+    continuous with a continuous derivative at one epoch, and saturates at ``U (1 + R*)``.
+  - ``"forbid"``: at most one epoch; the share cap becomes ``min(max_share, U_i / D)``.
+
+The solver is projected gradient with an exact projection onto ``{sum p = 1, lo <= p <= hi}``
+(``solver.projected_gradient_box_simplex``), from the uniform (projected) start; every iterate is
+feasible. A feasibility check runs first and names the violated constraint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from codescale_jax.laws import solver
+from codescale_jax.laws.forms import law_loss
+
+#: Muennighoff et al. 2023 (arXiv:2305.16264): fitted "half-life" of repeated-data value, in epochs.
+R_STAR = 15.4
+EPOCH_POLICIES = ("discount", "forbid")
+
+
+@dataclass(frozen=True)
+class AllocationProblem:
+    """Everything the allocator needs; ``params`` is ``[K, 5]`` rows of ``A, B, alpha_N, alpha_D, L_inf``."""
+
+    languages: tuple[str, ...]
+    params: np.ndarray
+    n_params: float
+    total_tokens: float
+    weights: np.ndarray | None = None
+    min_share: np.ndarray | float = 0.0
+    max_share: np.ndarray | float = 1.0
+    available: np.ndarray | None = None  # unique tokens per language; None = unlimited
+    epochs: str = "discount"
+    tau: np.ndarray | None = None
+    gamma: float = 0.0
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        k = len(self.languages)
+        lo = np.broadcast_to(np.asarray(self.min_share, dtype=np.float64), (k,)).copy()
+        hi = np.broadcast_to(np.asarray(self.max_share, dtype=np.float64), (k,)).copy()
+        if self.epochs not in EPOCH_POLICIES:
+            raise ValueError(f"epochs={self.epochs!r}; choose one of {EPOCH_POLICIES}")
+        if self.available is not None and self.epochs == "forbid":
+            hi = np.minimum(hi, np.asarray(self.available, dtype=np.float64) / self.total_tokens)
+        return lo, hi
+
+
+@dataclass(frozen=True)
+class Allocation:
+    languages: tuple[str, ...]
+    shares: np.ndarray
+    tokens: np.ndarray
+    losses: np.ndarray
+    objective: float
+    uniform_shares: np.ndarray
+    uniform_losses: np.ndarray
+    uniform_objective: float
+    iterations: int
+    spread: dict = field(default_factory=dict)
+
+
+def validate(problem: AllocationProblem) -> None:
+    """Raise a clear error when the constraints admit no split (or inputs are malformed)."""
+    k = len(problem.languages)
+    if k < 1:
+        raise ValueError("no languages to allocate over")
+    p = np.asarray(problem.params)
+    if p.shape != (k, 5):
+        raise ValueError(f"params must be [{k}, 5] (A, B, alpha_N, alpha_D, L_inf), got {p.shape}")
+    if not np.all(np.isfinite(p)):
+        raise ValueError("law parameters contain NaN or infinity")
+    if not (problem.n_params > 0 and problem.total_tokens > 0):
+        raise ValueError("--params and --tokens must be positive")
+    lo, hi = problem.bounds()
+    if np.any(lo < 0) or np.any(hi > 1) or np.any(lo > hi):
+        bad = [problem.languages[i] for i in np.flatnonzero((lo < 0) | (hi > 1) | (lo > hi))]
+        raise ValueError(f"share bounds must satisfy 0 <= min <= max <= 1; broken for {', '.join(bad)}")
+    if lo.sum() > 1 + 1e-12:
+        raise ValueError(f"minimum shares add up to {lo.sum():.4g} > 1; lower them")
+    if hi.sum() < 1 - 1e-12:
+        why = " (one epoch of the available tokens)" if problem.available is not None and problem.epochs == "forbid" else ""
+        raise ValueError(f"maximum shares{why} add up to {hi.sum():.4g} < 1: the budget cannot be placed; "
+                         f"raise the caps, lower --tokens, or allow repeats with epochs='discount'")
+    if problem.weights is not None:
+        w = np.asarray(problem.weights, dtype=np.float64)
+        if w.shape != (k,) or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError(f"weights must be {k} non-negative numbers with a positive sum")
+    if problem.tau is not None and np.asarray(problem.tau).shape != (k, k):
+        raise ValueError(f"transfer matrix must be {k}x{k}")
+
+
+def repeat_discount(tokens, available):
+    """Effective tokens when ``tokens`` may exceed the ``available`` unique tokens (Muennighoff et al.).
+
+    ``available`` may be ``inf`` (no limit). Both branches are kept finite so gradients stay clean.
+    """
+    limited = jnp.isfinite(available)
+    u = jnp.where(limited, available, 1.0)
+    extra = jnp.maximum(tokens - u, 0.0)
+    repeated = u + u * R_STAR * (-jnp.expm1(-extra / (u * R_STAR)))
+    return jnp.where(limited & (tokens > u), repeated, tokens)
+
+
+def mean_loss(p, params, n, total, weights, available, tau, gamma):
+    """Weighted mean predicted loss of split ``p`` (pure; ``available``/``tau`` arrays, inf/zeros = off).
+
+    One token is added to every language so that a zero share gives a large finite loss, not
+    ``inf``; unlike a ``max`` floor it keeps the gradient (a floor would make ``p_i = 0`` a false
+    stationary point).
+    """
+    d = p * total + 1.0
+    d = repeat_discount(d, available)
+    off = tau * (1.0 - jnp.eye(tau.shape[0], dtype=tau.dtype))
+    d_eff = d + gamma * (off @ d)
+    losses = law_loss(params[:, 0], params[:, 1], params[:, 2], params[:, 3], params[:, 4], n, d_eff)
+    return jnp.sum(weights * losses) / jnp.sum(weights), losses
+
+
+def _arrays(problem: AllocationProblem):
+    k = len(problem.languages)
+    w = np.ones(k) if problem.weights is None else np.asarray(problem.weights, dtype=np.float64)
+    avail = np.full(k, np.inf) if problem.available is None else np.asarray(problem.available, dtype=np.float64)
+    tau = np.zeros((k, k)) if problem.tau is None else np.asarray(problem.tau, dtype=np.float64)
+    return w, avail, tau
+
+
+def _objective(p, params, n, total, weights, available, tau, gamma):
+    return mean_loss(p, params, n, total, weights, available, tau, gamma)[0]
+
+
+def _solve(params, lo, hi, n, total, w, avail, tau, gamma, start):
+    return solver.projected_gradient_box_simplex(_objective, start, lo, hi, params, n, total, w, avail, tau, gamma)
+
+
+def evaluate(problem: AllocationProblem, shares) -> tuple[float, np.ndarray]:
+    """``(mean loss, per-language losses)`` of a split, in float64."""
+    w, avail, tau = _arrays(problem)
+    with jax.enable_x64(True):
+        obj, losses = mean_loss(jnp.asarray(shares, jnp.float64), jnp.asarray(problem.params, jnp.float64),
+                                problem.n_params, problem.total_tokens, jnp.asarray(w), jnp.asarray(avail),
+                                jnp.asarray(tau), problem.gamma)
+        return float(obj), np.asarray(losses)
+
+
+def uniform_shares(problem: AllocationProblem) -> np.ndarray:
+    """The uniform split, projected onto the constraints when it violates them."""
+    lo, hi = problem.bounds()
+    k = len(problem.languages)
+    with jax.enable_x64(True):
+        u = solver.project_box_simplex(jnp.full(k, 1.0 / k), jnp.asarray(lo), jnp.asarray(hi))
+        return np.asarray(u)
+
+
+def allocate(problem: AllocationProblem, param_draws: np.ndarray | None = None) -> Allocation:
+    """Optimal split, the uniform split beside it and, given ``param_draws`` (``[R, K, 5]``
+    bootstrap draws of the laws), the 95% spread of the optimal shares over the draws."""
+    validate(problem)
+    lo, hi = problem.bounds()
+    w, avail, tau = _arrays(problem)
+    uni = uniform_shares(problem)
+    with jax.enable_x64(True):
+        args = (jnp.asarray(lo), jnp.asarray(hi), float(problem.n_params), float(problem.total_tokens),
+                jnp.asarray(w), jnp.asarray(avail), jnp.asarray(tau), float(problem.gamma), jnp.asarray(uni))
+        p, _, iters = jax.jit(_solve)(jnp.asarray(problem.params, jnp.float64), *args)
+        p = np.asarray(p)
+        spread = {}
+        if param_draws is not None:
+            draws = jnp.asarray(param_draws, jnp.float64)
+            ps, _, _ = jax.jit(jax.vmap(_solve, in_axes=(0,) + (None,) * len(args)))(draws, *args)
+            ps = np.asarray(ps)
+            spread = {"n_draws": int(ps.shape[0]),
+                      "shares_ci95": {lang: [float(np.quantile(ps[:, i], 0.025)), float(np.quantile(ps[:, i], 0.975))]
+                                      for i, lang in enumerate(problem.languages)}}
+    obj, losses = evaluate(problem, p)
+    uobj, ulosses = evaluate(problem, uni)
+    return Allocation(languages=tuple(problem.languages), shares=p, tokens=p * problem.total_tokens, losses=losses,
+                      objective=obj, uniform_shares=uni, uniform_losses=ulosses, uniform_objective=uobj,
+                      iterations=int(iters), spread=spread)
+
+
+def to_json(problem: AllocationProblem, alloc: Allocation) -> dict:
+    """The ``alloc.json`` document: shares, tokens, losses (optimised and uniform), constraints."""
+    lo, hi = problem.bounds()
+    per = {}
+    for i, lang in enumerate(alloc.languages):
+        per[lang] = {"share": float(alloc.shares[i]), "tokens": float(alloc.tokens[i]),
+                     "uniform_share": float(alloc.uniform_shares[i]),
+                     "uniform_tokens": float(alloc.uniform_shares[i] * problem.total_tokens),
+                     "predicted_loss": float(alloc.losses[i]), "uniform_predicted_loss": float(alloc.uniform_losses[i])}
+        if alloc.spread:
+            per[lang]["share_ci95"] = alloc.spread["shares_ci95"][lang]
+    return {
+        "N_non_embedding_params": float(problem.n_params), "D_total_tokens": float(problem.total_tokens),
+        "objective": "weighted mean predicted validation loss (nats/token)",
+        "mean_loss": alloc.objective, "uniform_mean_loss": alloc.uniform_objective,
+        "languages": per,
+        "constraints": {"min_share": lo.tolist(), "max_share_effective": hi.tolist(),
+                        "weights": None if problem.weights is None else np.asarray(problem.weights).tolist(),
+                        "available_tokens": None if problem.available is None else np.asarray(problem.available).tolist(),
+                        "beyond_one_epoch": problem.epochs, "repeat_half_life_epochs": R_STAR,
+                        "transfer_matrix": None if problem.tau is None else np.asarray(problem.tau).tolist(),
+                        "gamma": problem.gamma},
+        "solver": {"method": "projected gradient on {sum p = 1, lo <= p <= hi}", "iterations": alloc.iterations},
+        "bootstrap_spread": alloc.spread or None,
+    }

@@ -1,0 +1,142 @@
+"""Every call into jaxopt lives in this file.
+
+jaxopt is what the design names for fitting, but it is no longer maintained upstream; keeping the
+solver calls here means a swap to ``optax.lbfgs`` (or anything else) touches one file.
+
+Two solvers are exposed:
+
+* :func:`lbfgs_many` minimises one smooth objective from many starting points at once (``vmap``
+  over starts, and optionally over data weights for the bootstrap), returning the final parameters,
+  objective values, iteration counts and whether each start stopped at ``maxiter``;
+* :func:`projected_gradient_box_simplex` minimises over ``{p : sum p = 1, lo <= p <= hi}``, the
+  feasible set of the token allocator.
+
+Callers must run these inside ``jax.enable_x64(True)`` when they want float64 (the fitter does).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import jaxopt
+
+
+@dataclass(frozen=True)
+class SolverConfig:
+    """Stopping rule for L-BFGS.
+
+    ``tol`` bounds the gradient norm of the *scaled* objective (see ``fit.py``), so it is only
+    meaningful together with that scaling; ``maxiter`` caps iterations per start.
+    """
+
+    tol: float = 1e-6
+    maxiter: int = 1000
+    history_size: int = 10
+    linesearch: str = "zoom"
+    maxls: int = 30
+
+
+@dataclass(frozen=True)
+class ManyResult:
+    """Outcome of :func:`lbfgs_many`, one entry per start (arrays, leading axis = starts)."""
+
+    params: jax.Array
+    value: jax.Array
+    grad_norm: jax.Array
+    iterations: jax.Array
+    hit_maxiter: jax.Array
+
+
+def _lbfgs(objective: Callable, cfg: SolverConfig) -> jaxopt.LBFGS:
+    return jaxopt.LBFGS(fun=objective, tol=cfg.tol, maxiter=cfg.maxiter, history_size=cfg.history_size,
+                        linesearch=cfg.linesearch, maxls=cfg.maxls, implicit_diff=False, jit=True,
+                        unroll=False)
+
+
+def lbfgs_one(objective: Callable, init, *args, cfg: SolverConfig = SolverConfig()):
+    """Minimise ``objective(params, *args)`` from one start; returns ``(params, value, grad_norm, iters)``.
+
+    Pure and traceable: wrap it in ``vmap`` to run many starts or many data sets together.
+    """
+    solver = _lbfgs(objective, cfg)
+    params, state = solver.run(init, *args)
+    return params, state.value, state.error, state.iter_num
+
+
+@functools.lru_cache(maxsize=64)
+def _many_fn(objective: Callable, cfg: SolverConfig, n_args: int):
+    # Cached so repeated fits with the same objective/config reuse one compiled program.
+    one = lambda x0, *a: lbfgs_one(objective, x0, *a, cfg=cfg)  # noqa: E731
+    return jax.jit(jax.vmap(one, in_axes=(0,) + (None,) * n_args))
+
+
+@functools.lru_cache(maxsize=64)
+def _many_data_fn(objective: Callable, cfg: SolverConfig):
+    def one(x0, b, s):
+        return lbfgs_one(objective, x0, *b, *s, cfg=cfg)
+
+    return jax.jit(jax.vmap(one, in_axes=(0, 0, None)))
+
+
+def _result(out, cfg: SolverConfig) -> ManyResult:
+    params, value, err, iters = out
+    return ManyResult(params=params, value=value, grad_norm=err, iterations=iters,
+                      hit_maxiter=iters >= cfg.maxiter)
+
+
+def lbfgs_many(objective: Callable, inits: jax.Array, *args, cfg: SolverConfig = SolverConfig()) -> ManyResult:
+    """Run L-BFGS from every row of ``inits`` (shape ``[S, P]``) on the same data ``args``.
+
+    ``objective`` must be a module-level function (it keys the compilation cache).
+    """
+    return _result(_many_fn(objective, cfg, len(args))(inits, *args), cfg)
+
+
+def lbfgs_many_data(objective: Callable, inits: jax.Array, batched: tuple, shared: tuple,
+                    cfg: SolverConfig = SolverConfig()) -> ManyResult:
+    """Run L-BFGS once per row of ``inits`` with per-row data ``batched`` and common data ``shared``.
+
+    Used by the bootstrap: row ``k`` carries its own resampling weights. The objective is called
+    as ``objective(params, *batched_k, *shared)``.
+    """
+    return _result(_many_data_fn(objective, cfg)(inits, tuple(batched), tuple(shared)), cfg)
+
+
+def project_box_simplex(x: jax.Array, lo: jax.Array, hi: jax.Array, iters: int = 200) -> jax.Array:
+    """Euclidean projection of ``x`` onto ``{sum p = 1, lo <= p <= hi}`` (assumed non-empty).
+
+    The projection is ``clip(x - t, lo, hi)`` for the scalar ``t`` that makes the sum one; the sum is
+    monotone in ``t``, so bisection finds it. 200 halvings reach float64 resolution, tighter than
+    jaxopt's ``projection_box_section`` (whose result can miss the simplex by ~1e-6).
+    """
+    t_lo = jnp.min(x - hi) - 1.0  # every coordinate at hi: sum >= 1
+    t_hi = jnp.max(x - lo) + 1.0  # every coordinate at lo: sum <= 1
+
+    def body(_, bounds):
+        a, b = bounds
+        mid = 0.5 * (a + b)
+        above = jnp.sum(jnp.clip(x - mid, lo, hi)) > 1.0
+        return jnp.where(above, mid, a), jnp.where(above, b, mid)
+
+    a, b = jax.lax.fori_loop(0, iters, body, (t_lo, t_hi))
+    return jnp.clip(x - 0.5 * (a + b), lo, hi)
+
+
+def projected_gradient_box_simplex(objective: Callable, init: jax.Array, lo: jax.Array, hi: jax.Array, *args,
+                                   tol: float = 1e-10, maxiter: int = 5000):
+    """Minimise ``objective(p, *args)`` over ``{sum(p) = 1, lo <= p <= hi}`` by projected gradient.
+
+    jaxopt's ``ProjectedGradient`` (accelerated, backtracking step size) with the exact projection
+    :func:`project_box_simplex`, so every iterate is feasible. Returns ``(p, value, iters)``.
+    """
+    def proj(x, hp):
+        return project_box_simplex(x, hp[0], hp[1])
+
+    solver = jaxopt.ProjectedGradient(fun=objective, projection=proj, tol=tol, maxiter=maxiter,
+                                      implicit_diff=False, jit=True, unroll=False)
+    p, state = solver.run(init, (lo, hi), *args)
+    return p, objective(p, *args), state.iter_num

@@ -1,0 +1,122 @@
+"""The allocator: optimum not beaten by 100,000 random feasible splits, constraints respected."""
+
+import numpy as np
+import pytest
+
+from codescale_jax.laws import allocate as al
+
+LANGS = ("python", "java", "go", "rust")
+# Realistic-scale laws (raw N, D): different floors and exponents so the optimum is not uniform.
+PARAMS = np.array([
+    [400.0, 2000.0, 0.34, 0.37, 1.70],
+    [500.0, 1500.0, 0.30, 0.33, 1.40],
+    [350.0, 4000.0, 0.36, 0.42, 1.20],
+    [450.0, 900.0, 0.33, 0.30, 1.55],
+])
+N, D = 1.5e9, 2e10
+
+
+def numpy_mean_loss(p, problem):
+    """Independent NumPy reference of the objective for a batch of splits ``p`` [M, K]."""
+    w = np.ones(len(problem.languages)) if problem.weights is None else np.asarray(problem.weights)
+    d = p * problem.total_tokens + 1.0
+    if problem.available is not None:
+        u = np.asarray(problem.available)
+        extra = np.maximum(d - u, 0.0)
+        with np.errstate(invalid="ignore"):
+            rep = u + u * al.R_STAR * (1 - np.exp(-extra / (u * al.R_STAR)))
+        d = np.where(d <= u, d, rep)
+    if problem.tau is not None:
+        off = problem.tau * (1 - np.eye(len(w)))
+        d = d + problem.gamma * d @ off.T
+    a, b, an, ad, e = PARAMS.T
+    losses = a * problem.n_params ** -an + b * d ** -ad + e
+    return losses @ w / w.sum()
+
+
+def random_feasible(problem, m, rng):
+    lo, hi = problem.bounds()
+    out = []
+    while sum(len(x) for x in out) < m:
+        p = rng.dirichlet(np.ones(len(lo)), size=4 * m)
+        ok = np.all((p >= lo) & (p <= hi), axis=1)
+        out.append(p[ok])
+    return np.concatenate(out)[:m]
+
+
+def check_not_beaten(problem, seed=0):
+    alloc = al.allocate(problem)
+    lo, hi = problem.bounds()
+    p = alloc.shares
+    assert abs(p.sum() - 1.0) < 1e-9
+    assert np.all(p >= lo - 1e-9) and np.all(p <= hi + 1e-9)
+    ref = numpy_mean_loss(p[None], problem)[0]
+    assert abs(ref - alloc.objective) < 1e-10
+    rng = np.random.default_rng(seed)
+    cand = random_feasible(problem, 100_000, rng)
+    assert cand.shape == (100_000, len(LANGS))
+    vals = numpy_mean_loss(cand, problem)
+    assert vals.min() >= alloc.objective - 1e-12
+    assert alloc.objective <= alloc.uniform_objective + 1e-12
+    return alloc
+
+
+def test_unconstrained_optimum_not_beaten():
+    alloc = check_not_beaten(al.AllocationProblem(LANGS, PARAMS, N, D))
+    assert np.ptp(alloc.shares) > 0.01  # a genuinely non-uniform optimum
+
+
+def test_bounds_weights_and_repeats():
+    problem = al.AllocationProblem(LANGS, PARAMS, N, D, weights=np.array([2.0, 1.0, 1.0, 0.5]),
+                                   min_share=np.array([0.1, 0.1, 0.05, 0.05]), max_share=0.45,
+                                   available=np.array([np.inf, 3e9, np.inf, 1e9]), epochs="discount")
+    alloc = check_not_beaten(problem, seed=1)
+    # Repeats are discounted, so the effective data of rust is below its token count.
+    assert alloc.tokens[3] > 1e9 or alloc.shares[3] == pytest.approx(0.05)
+
+
+def test_forbid_caps_at_one_epoch():
+    avail = np.array([np.inf, 3e9, np.inf, 1e9])
+    problem = al.AllocationProblem(LANGS, PARAMS, N, D, available=avail, epochs="forbid")
+    alloc = check_not_beaten(problem, seed=2)
+    assert np.all(alloc.tokens <= avail * (1 + 1e-9))
+
+
+def test_transfer_changes_the_split():
+    tau = np.full((4, 4), 0.3)
+    base = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D))
+    problem = al.AllocationProblem(LANGS, PARAMS, N, D, tau=tau, gamma=1.0)
+    alloc = check_not_beaten(problem, seed=3)
+    assert alloc.objective < base.objective  # transfer adds effective data
+
+
+def test_repeat_discount_is_smooth_and_saturates():
+    import jax
+    import jax.numpy as jnp
+
+    with jax.enable_x64(True):
+        u = 1e9
+        f = lambda t: al.repeat_discount(t, u)  # noqa: E731
+        assert float(f(0.5e9)) == 0.5e9
+        assert float(jax.grad(f)(u * (1 + 1e-9))) == pytest.approx(1.0, rel=1e-6)
+        assert float(f(1e15)) == pytest.approx(u * (1 + al.R_STAR), rel=1e-6)
+        assert float(f(2e9)) < 2e9
+
+
+def test_infeasible_constraints_are_clear_errors():
+    with pytest.raises(ValueError, match="minimum shares add up"):
+        al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, min_share=0.3))
+    with pytest.raises(ValueError, match="one epoch"):
+        al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, available=np.full(4, 1e9), epochs="forbid"))
+
+
+def test_spread_under_parameter_draws():
+    rng = np.random.default_rng(0)
+    draws = PARAMS[None] * (1 + 0.02 * rng.standard_normal((50, 4, 5)))
+    alloc = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, min_share=0.05), param_draws=draws)
+    ci = alloc.spread["shares_ci95"]
+    assert alloc.spread["n_draws"] == 50
+    for i, lang in enumerate(LANGS):
+        lo, hi = ci[lang]
+        assert 0.05 - 1e-9 <= lo <= hi <= 1.0
+        assert lo - 0.05 <= alloc.shares[i] <= hi + 0.05
