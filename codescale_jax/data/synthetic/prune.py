@@ -50,14 +50,62 @@ def describe_function(name: str, params, ret: ir.Type, body: tuple[ir.Stmt, ...]
 def prune_unused(body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
     """Dead-code elimination: keep only statements the returned value depends on.
 
+    Two passes repeated to a fixed point: dead-store elimination (backward, flow-sensitive, see
+    :func:`_dead_stores`), then removal of whatever no kept statement reads (below).
+
     A variable is live when a return reads it, when a kept statement writes a live variable and
     reads it, or when it appears in the condition, bounds or iterable of a loop or ``if`` that
     holds a kept statement. Everything else is dropped (expressions are pure, so this never
     changes a result), which leaves every local read (Go rejects unused variables) and no loop
     whose counter nobody reads.
     """
-    live = _live_vars(body)
-    return _drop(body, live)
+    while True:
+        body2, _ = _dead_stores(body, frozenset())
+        body2 = _drop(body2, _live_vars(body2))
+        if body2 == body:
+            return body
+        body = body2
+
+
+def _dead_stores(block: tuple[ir.Stmt, ...], live_after: frozenset) -> tuple[tuple[ir.Stmt, ...], frozenset]:
+    """Backward liveness over the structured body: drop writes no later read can observe
+    (``x = 5`` right before ``return y``, a value overwritten before use). Returns the block
+    and the variables live on entry. Loops iterate to a fixed point."""
+    out: list[ir.Stmt] = []
+    live = set(live_after)
+    for s in reversed(block):
+        if isinstance(s, ir.Return):
+            live = _names(ir.stmt_exprs(s))
+        elif isinstance(s, ir.Let):
+            live = (live - {s.name}) | _names(ir.stmt_exprs(s))
+        elif isinstance(s, ir.Assign):
+            if s.name not in live:
+                continue
+            live = (live - {s.name}) | _names(ir.stmt_exprs(s))
+        elif isinstance(s, (ir.ListAppend, ir.ListSet, ir.MapPut)):
+            if s.name not in live:
+                continue
+            live = live | _names(ir.stmt_exprs(s))
+        elif isinstance(s, ir.If):
+            then, live_then = _dead_stores(s.then, frozenset(live))
+            orelse, live_else = _dead_stores(s.orelse, frozenset(live))
+            s = ir.If(s.cond, then, orelse)
+            live = set(live_then) | set(live_else) | _names(ir.stmt_exprs(s))
+        else:  # While, ForRange, ForEach: the body's exit flows to its next iteration too
+            var = getattr(s, "var", None)
+            header = _names(ir.stmt_exprs(s))
+            entry = frozenset(live | header)
+            while True:
+                _, body_live = _dead_stores(s.body, entry)
+                grown = frozenset(entry | (set(body_live) - {var}))
+                if grown == entry:
+                    break
+                entry = grown
+            body, _ = _dead_stores(s.body, entry)
+            s = dataclasses.replace(s, body=body)
+            live = set(entry)
+        out.append(s)
+    return tuple(reversed(out)), frozenset(live)
 
 
 def _names(exprs) -> set[str]:
