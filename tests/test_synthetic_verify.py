@@ -38,7 +38,10 @@ def test_agreement_counts_and_disagreements_are_saved(tmp_path):
     saved = sorted(os.listdir(tmp_path))
     assert saved == ["program_00002", "summary.json"]
     files = set(os.listdir(tmp_path / "program_00002"))
-    assert {"program.txt", "expected.out", "python.py", "javascript.js", "javascript.out", "javascript.err"} <= files
+    assert {"program.txt", "program.json", "expected.out", "python.py", "javascript.js", "javascript.out",
+            "javascript.err"} <= files
+    saved_program = synthetic.program_from_json((tmp_path / "program_00002" / "program.json").read_text())
+    assert saved_program == PROGRAMS[2]
     assert json.loads((tmp_path / "summary.json").read_text())["disagreements"] == [2]
 
 
@@ -79,3 +82,16 @@ def test_entry_point_reports_missing_toolchains(monkeypatch):
     monkeypatch.setattr(runners, "check_toolchains", no_toolchain)
     with pytest.raises(SystemExit, match="install_toolchains"):
         verify_synthetic.main(["--programs", "1", "--languages", "python,ts"])
+
+
+def test_program_json_round_trip_and_errors():
+    from codescale_jax.data.synthetic.generate import GenConfig
+    programs = PROGRAMS + generate_programs(10, seed=4, config=GenConfig(5, 5))
+    for p in programs:
+        assert synthetic.program_from_json(synthetic.program_to_json(p)) == p
+    with pytest.raises(ValueError, match="not JSON"):
+        synthetic.program_from_json("{")
+    with pytest.raises(ValueError, match="format"):
+        synthetic.program_from_json('{"program": {}}')
+    with pytest.raises(ValueError, match="unknown node"):
+        synthetic.program_from_json('{"format": 1, "program": {"node": "Goto"}}')

@@ -9,6 +9,7 @@ The public API (what the corpus builder, the Pass@1 benchmark builder and the ve
     expected = synthetic.expected_output(programs[0])             # what every driver prints
     task = synthetic.make_task(programs[0], "go")                 # prompt / solution / tests
     synthetic.available_languages()                               # languages with a renderer here
+    text = synthetic.program_to_json(programs[0])                 # JSON round trip of the IR
 
 Modules: ``ir`` (the IR), ``check`` (well-formedness), ``generate`` + ``gen_expr`` (the seeded
 generator), ``interpret`` (the reference semantics and oracle), ``render_base`` (the SEMANTICS
@@ -25,10 +26,11 @@ from codescale_jax.data.synthetic import ir
 from codescale_jax.data.synthetic.generate import MIXED, GenConfig, generate_program, generate_programs
 from codescale_jax.data.synthetic.interpret import expected_output
 from codescale_jax.data.synthetic.render_base import Renderer, TaskSource
+from codescale_jax.data.synthetic.serialize import program_from_json, program_to_json
 
 __all__ = [
     "MIXED", "GenConfig", "Renderer", "TaskSource", "available_languages", "expected_output", "generate_program",
-    "generate_programs", "get_renderer", "ir", "make_task", "render",
+    "generate_programs", "get_renderer", "ir", "make_task", "program_from_json", "program_to_json", "render",
 ]
 
 _CACHE: dict[str, Renderer] = {}

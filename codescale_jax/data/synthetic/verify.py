@@ -5,7 +5,7 @@ Every (program, language) pair goes through the project's sandboxed runner
 compiled, ran, exited 0 and printed byte-identical stdout. Each language's stdout is also compared
 with the reference interpreter's expected output (the oracle), so a renderer that is wrong in the
 same way as another is still caught. Disagreements are saved for debugging, one directory per
-program: the IR (``program.txt``), the generator seed, each language's source, stdout and stderr,
+program: the IR (``program.txt``, and ``program.json`` for :mod:`.serialize`), the generator seed, each language's source, stdout and stderr,
 and the expected output.
 """
 
@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 from codescale_jax import io_utils, languages
 from codescale_jax.data.synthetic import ir
 from codescale_jax.data.synthetic.interpret import expected_output
+from codescale_jax.data.synthetic.serialize import program_to_json
 
 RunMany = Callable[..., list[dict]]
 
@@ -137,6 +138,7 @@ def save_disagreements(report: VerifyReport, programs: Sequence[ir.Program], sou
         d = os.path.join(out_dir, f"program_{o.index:05d}")
         os.makedirs(d, exist_ok=True)
         io_utils.atomic_write_text(os.path.join(d, "program.txt"), _program_text(o.seed, programs[o.index]))
+        io_utils.atomic_write_text(os.path.join(d, "program.json"), program_to_json(programs[o.index]) + "\n")
         io_utils.atomic_write_text(os.path.join(d, "expected.out"), o.expected)
         for lang in report.languages:
             ext = languages.get(lang).extensions[0]
