@@ -154,3 +154,9 @@ def test_cli_trains_and_benchmarks_on_a_corpus(tmp_path, capsys):
     assert lines[0]["vocab_size"] == 600 and (tmp_path / "t.model").is_file()
     assert {r["language"] for r in lines[1:]} == {"python", "go", "all"}
     assert all(r["roundtrip_failures"] == 0 and r["encode_mb_per_s_1_thread"] > 0 for r in lines[1:])
+
+
+def test_line_split_encoding_equals_whole_text_encoding(tok):
+    # encode_batch cuts at newlines for speed; the ids must equal SentencePiece's on the whole text
+    docs = [p.read_text(encoding="utf-8") for p in embedded.stdlib_python_files()[100:130]] + ["\n\n a\n\nb \n"]
+    assert tok.encode_batch(docs, num_threads=2) == [list(x) for x in tok._sp.encode(docs)]

@@ -78,6 +78,7 @@ class SentencePieceTokenizer:
                                  f"by train_sentencepiece (special tokens must match tokenizer.special_tokens())")
         mark_bytes = _SPACE_MARK.encode("utf-8")
         self._mark_ids = [self._sp.piece_to_id(f"<0x{b:02X}>") for b in mark_bytes]
+        self._newline_ids = [self._sp.piece_to_id("\n")]
         self._table = self._byte_table()
 
     def _byte_table(self) -> list[bytes]:
@@ -121,22 +122,36 @@ class SentencePieceTokenizer:
         return self.encode_batch([text])[0]
 
     def encode_batch(self, texts: Sequence[str], num_threads: int = 1) -> list[list[int]]:
-        """Encode many texts in one call (SentencePiece's batch path; ``num_threads`` C++ threads)."""
-        plain = [t for t in texts if _SPACE_MARK not in t]
-        encoded = iter(self._sp.encode(plain, num_threads=num_threads)) if plain else iter(())
-        out = []
-        for t in texts:
-            out.append(next(encoded) if _SPACE_MARK not in t else self._encode_with_marks(t))
-        return out
+        """Encode many texts in one SentencePiece call (``num_threads`` C++ threads).
 
-    def _encode_with_marks(self, text: str) -> list[int]:
-        parts = text.split(_SPACE_MARK)
-        ids: list[int] = []
-        for k, seg in enumerate(self._sp.encode(parts)):
-            if k:
-                ids.extend(self._mark_ids)
-            ids.extend(seg)
-        return ids
+        Texts are cut at newlines first: a newline is an atomic piece that no merge crosses, so the
+        ids are identical, and SentencePiece encodes short lines faster than whole files (5.5 vs
+        3.8 MB per CPU-second measured on Java). Literal U+2581 is cut out the same way and emitted
+        as its three byte tokens (see the module docstring).
+        """
+        flat: list[str] = []
+        plans: list[list] = []  # per text: indices into ``flat`` and literal id lists, in order
+        for text in texts:
+            plan: list = []
+            for k, line in enumerate(text.split("\n")):
+                if k:
+                    plan.append(self._newline_ids)
+                parts = line.split(_SPACE_MARK) if _SPACE_MARK in line else (line,)
+                for j, part in enumerate(parts):
+                    if j:
+                        plan.append(self._mark_ids)
+                    if part:
+                        plan.append(len(flat))
+                        flat.append(part)
+            plans.append(plan)
+        encoded = self._sp.encode(flat, num_threads=num_threads) if flat else []
+        out = []
+        for plan in plans:
+            ids: list[int] = []
+            for item in plan:
+                ids.extend(encoded[item] if isinstance(item, int) else item)
+            out.append(ids)
+        return out
 
     def decode(self, ids: Sequence[int]) -> str:
         table = self._table
@@ -261,13 +276,17 @@ def benchmark(tok, documents: Sequence[str], threads: int = 2) -> dict:
     docs = list(documents)
     mb = sum(len(d.encode("utf-8")) for d in docs) / 1e6
     out: dict = {"documents": len(docs), "megabytes": round(mb, 3)}
+    # Wall-clock MB/s, and MB per CPU-second (process time), which stays meaningful on a shared machine.
     for n in sorted({1, threads}):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         encoded = tok.encode_batch(docs, num_threads=n)
         out[f"encode_mb_per_s_{n}_thread"] = round(mb / (time.perf_counter() - t), 3)
-    t = time.perf_counter()
+        if n == 1:
+            out["encode_mb_per_cpu_s"] = round(mb / max(1e-9, time.process_time() - c), 3)
+    t, c = time.perf_counter(), time.process_time()
     decoded = [tok.decode(ids) for ids in encoded]
     out["decode_mb_per_s"] = round(mb / (time.perf_counter() - t), 3)
+    out["decode_mb_per_cpu_s"] = round(mb / max(1e-9, time.process_time() - c), 3)
     out["tokens"] = sum(len(x) for x in encoded)
     out["tokens_per_byte"] = round(out["tokens"] / max(1, mb * 1e6), 5)
     out["roundtrip_failures"] = sum(a != b for a, b in zip(decoded, docs))
