@@ -1,0 +1,113 @@
+"""Documents -> token arrays with a per-token language feature, the unit every pipeline packs.
+
+An encoded document is ``{"tokens": int32[n], "languages": int32[n]}``: the ``<lang:ID> text <eos>``
+ids of :mod:`codescale_jax.data.input` plus, for each token, the index of its language in
+``languages.ALL_LANGUAGES``. Packing carries the second feature along (it packs every feature with
+the same layout), so a packed batch knows which language each token belongs to; that is what the
+per-language token counters read, and it stays right for pair documents whose two halves are in
+different languages.
+
+``ByteTokenizer`` documents take a vectorised fast path (``numpy.frombuffer`` over the UTF-8
+bytes); :func:`encode_reference` is the plain path through ``tokenizer.encode`` that tests compare
+it with.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import grain
+import numpy as np
+
+from codescale_jax import languages
+from codescale_jax.data.tokenizer import ByteTokenizer
+
+TOKENS, LANGS = "tokens", "languages"
+
+
+def language_index(language: str) -> int:
+    """Index of a language in ``ALL_LANGUAGES`` (the value of the ``languages`` feature)."""
+    return languages.ALL_LANGUAGES.index(languages.canonical(language))
+
+
+def text_ids(tok, text: str) -> np.ndarray:
+    """Token ids of ``text`` (no specials) as int32, vectorised for the byte tokenizer."""
+    if isinstance(tok, ByteTokenizer):
+        return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).astype(np.int32) + tok.offset
+    return np.asarray(tok.encode(text), dtype=np.int32)
+
+
+def encode_document(tok, language: str, text: str) -> dict[str, np.ndarray]:
+    """``<lang:ID> text <eos>`` with its language feature."""
+    body = text_ids(tok, text)
+    ids = np.empty(body.shape[0] + 2, np.int32)
+    ids[0] = tok.special_id(languages.get(language).tag)
+    ids[1:-1] = body
+    ids[-1] = tok.eos_id
+    return {TOKENS: ids, LANGS: np.full(ids.shape[0], language_index(language), np.int32)}
+
+
+def encode_reference(tok, language: str, text: str) -> dict[str, np.ndarray]:
+    """The same as :func:`encode_document` through ``tok.encode`` and Python lists (test oracle)."""
+    ids = [tok.special_id(languages.get(language).tag)] + list(tok.encode(text)) + [tok.eos_id]
+    return {TOKENS: np.asarray(ids, np.int32), LANGS: np.asarray([language_index(language)] * len(ids), np.int32)}
+
+
+class EncodeDocument(grain.transforms.Map):
+    """Grain map: document text -> encoded document of one language."""
+
+    def __init__(self, tok, language: str):
+        self._tok = tok
+        self._language = languages.canonical(language)
+
+    def map(self, text: str) -> dict[str, np.ndarray]:
+        return encode_document(self._tok, self._language, text)
+
+
+def token_count(element: dict[str, np.ndarray]) -> int:
+    return int(element[TOKENS].shape[0])
+
+
+def language_token_counts(rows: dict[str, np.ndarray], langs: Sequence[str] = languages.ALL_LANGUAGES) -> dict[str, int]:
+    """Non-padding tokens per language in packed rows (any leading shape)."""
+    keep = rows["segment_ids"] != 0
+    counts = np.bincount(rows[LANGS][keep].ravel(), minlength=len(languages.ALL_LANGUAGES))
+    return {lang: int(counts[language_index(lang)]) for lang in langs}
+
+
+class TokenCounter:
+    """Cumulative per-language token counts of the batches a run consumed.
+
+    ``state()`` is a JSON dict kept in the checkpoint beside the iterator state, so the counts of a
+    resumed run continue from the saved ones; ``metrics()`` gives ``tokens_<lang>`` and
+    ``share_<lang>`` for the metrics row.
+    """
+
+    def __init__(self, langs: Sequence[str] = languages.ALL_LANGUAGES, state: dict | None = None):
+        self.langs = tuple(languages.canonical(l) for l in langs)
+        self.counts = {l: 0 for l in self.langs}
+        if state:
+            for lang, n in state.items():
+                self.counts[languages.canonical(lang)] = int(n)
+
+    def update(self, rows: dict[str, np.ndarray]) -> None:
+        if LANGS not in rows:
+            return
+        for lang, n in language_token_counts(rows, self.langs).items():
+            self.counts[lang] += n
+
+    def state(self) -> dict[str, int]:
+        return dict(self.counts)
+
+    def shares(self) -> dict[str, float]:
+        total = sum(self.counts.values())
+        return {l: (n / total if total else 0.0) for l, n in self.counts.items()}
+
+    def metrics(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        shares = self.shares()
+        for lang, n in self.counts.items():
+            if n:
+                out[f"tokens_{lang}"] = n
+                out[f"share_{lang}"] = shares[lang]
+        return out
