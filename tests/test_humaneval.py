@@ -172,3 +172,16 @@ def test_program_cuts_at_first_stop(problems):
     prog = program(task, "\treturn a\n}\n\nfunc extra() {}\n")
     assert prog == task["prompt"] + "\treturn a" + task["tests"]
     assert default_completion(problems[13], "go") == "\treturn 0"
+
+
+def test_docstring_examples_in_target_syntax(problems):
+    java = translate(problems[0], "java")["prompt"]
+    assert "    // >>> hasCloseElements(new ArrayList<Double>(Arrays.asList(1.0, 2.0, 3.0)), 0.5)\n    // false\n" in java
+    go = translate(problems[111], "go")["prompt"]
+    assert '// histogram("a b b a") == map[string]int{"a": 2, "b": 2}\n' in go
+    rust = translate(problems[72], "rust")["prompt"]
+    assert "/// will_it_fly(vec![3, 2, 3], 9) ➞ true\n" in rust
+    # ("Venus") is a str in Python, not a tuple: an example that does not fit the type stays Python.
+    ts = translate(problems[148], "typescript")["prompt"]
+    assert '// bf("Earth", "Mercury") ==> ("Venus")\n' in ts
+    assert '// bf("Jupiter", "Neptune") ==> ["Saturn", "Uranus"]\n' in ts

@@ -102,7 +102,7 @@ class GoEmitter:
         name = self.function_name(sig.name)
         params = ", ".join(f"{self._param(p)} {ht.type_name('go', t)}" for p, t in sig.params)
         imports = "".join(f'\t"{m}"\n' for m in GO_IMPORTS)
-        return (f"package main\n\nimport (\n{imports})\n\n" + doc_comment(sig.doc, sig.name, name, "//")
+        return (f"package main\n\nimport (\n{imports})\n\n" + doc_comment(sig, self.language, name, "//")
                 + f"func {name}({params}) {ht.type_name('go', sig.returns)} {{\n")
 
     def tests(self, sig: Signature, cases: list[Case]) -> str:
@@ -137,7 +137,7 @@ class RustEmitter:
     def prompt(self, sig: Signature) -> str:
         name = self.function_name(sig.name)
         params = ", ".join(f"{self._param(p)}: {ht.type_name('rust', t)}" for p, t in sig.params)
-        return ("use std::collections::HashMap;\n\n" + doc_comment(sig.doc, sig.name, name, "///")
+        return ("use std::collections::HashMap;\n\n" + doc_comment(sig, self.language, name, "///")
                 + f"fn {name}({params}) -> {ht.type_name('rust', sig.returns)} {{\n")
 
     def tests(self, sig: Signature, cases: list[Case]) -> str:

@@ -55,7 +55,7 @@ class JavaEmitter:
         params = ", ".join(f"{ht.type_name('java', t)} {_ident(p, JAVA_RESERVED)}" for p, t in sig.params)
         ret = ht.type_name("java", sig.returns)
         return ("import java.util.*;\nimport java.util.stream.*;\n\npublic class Main {\n"
-                + doc_comment(sig.doc, sig.name, name, "//", "    ")
+                + doc_comment(sig, self.language, name, "//", "    ")
                 + f"    public static {ret} {name}({params}) {{\n")
 
     def tests(self, sig: Signature, cases: list[Case]) -> str:
@@ -135,7 +135,7 @@ class CSharpEmitter:
         params = ", ".join(f"{ht.type_name('csharp', t)} {_ident(p, CSHARP_RESERVED)}" for p, t in sig.params)
         ret = ht.type_name("csharp", sig.returns)
         return ("using System;\nusing System.Collections.Generic;\nusing System.Linq;\nusing System.Text;\n\n"
-                "class Problem {\n" + doc_comment(sig.doc, sig.name, name, "//", "    ")
+                "class Problem {\n" + doc_comment(sig, self.language, name, "//", "    ")
                 + f"    public static {ret} {name}({params}) {{\n")
 
     def tests(self, sig: Signature, cases: list[Case]) -> str:

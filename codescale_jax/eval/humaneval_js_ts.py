@@ -40,7 +40,7 @@ class JavaScriptEmitter:
         name = self.function_name(sig.name)
         params = ", ".join(self._param(p, t) for p, t in sig.params)
         ret = f": {ht.type_name('typescript', sig.returns)}" if self.typed else ""
-        return doc_comment(sig.doc, sig.name, name, "//") + f"function {name}({params}){ret} {{\n"
+        return doc_comment(sig, self.language, name, "//") + f"function {name}({params}){ret} {{\n"
 
     def tests(self, sig: Signature, cases: list[Case]) -> str:
         lang = self.language

@@ -25,7 +25,7 @@ from typing import Protocol
 from codescale_jax.eval import humaneval_types as ht
 from codescale_jax.eval.humaneval import (Case, Problem, Untranslatable, entry_function, extract_cases,
                                           python_task)
-from codescale_jax.eval.humaneval_values import literal
+from codescale_jax.eval.humaneval_values import literal, render
 
 TRANSLATED = ("java", "javascript", "typescript", "csharp", "go", "rust")
 
@@ -85,11 +85,54 @@ def signature(problem: Problem, fn: ast.FunctionDef, cases: list[Case]) -> Signa
     return Signature(problem.entry_point, tuple(zip(names, types)), returns, doc)
 
 
-def doc_comment(doc: str, py_name: str, name: str, prefix: str, indent: str = "") -> str:
-    """The docstring as line comments, the function's Python name replaced by the target name."""
-    text = re.sub(rf"\b{re.escape(py_name)}\b", name, doc.strip("\n"))
-    lines = text.split("\n")
-    return "".join(f"{indent}{prefix} {ln}".rstrip() + "\n" for ln in lines)
+def _doctests(lines: list[str], sig: Signature, lang: str, name: str) -> list[str]:
+    """Rewrite ``>>> f(args)`` and its expected-value line in ``lang``'s syntax where both are literals.
+
+    MultiPL-E shows the model examples in the target language; an example that does not parse as
+    a literal call (or whose output is not a literal) is left as Python.
+    """
+    def call_text(src: str) -> str:
+        call = ast.parse(src.strip(), mode="eval").body
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                and call.func.id == sig.name and len(call.args) == len(sig.params) and not call.keywords):
+            raise Untranslatable("not a call of the entry point")
+        return f"{name}({', '.join(render(lang, literal(a), t) for a, (_, t) in zip(call.args, sig.params))})"
+
+    out, i = [], 0
+    while i < len(lines):
+        inline = re.match(r"^(\s*)(\w+\(.*?\))\s*(==>|==|➞|=>|->|→)\s*(.+?)\s*$", lines[i])
+        if inline and inline.group(2).startswith(sig.name + "("):  # f(x) == y, f(x) ➞ y, ...
+            try:
+                value = render(lang, literal(ast.parse(inline.group(4), mode="eval").body), sig.returns)
+                out.append(f"{inline.group(1)}{call_text(inline.group(2))} {inline.group(3)} {value}")
+                i += 1
+                continue
+            except (SyntaxError, Untranslatable):
+                pass
+        m = re.match(r"^(\s*)>>> (.*)$", lines[i])
+        if m:
+            try:
+                new = [f"{m.group(1)}>>> {call_text(m.group(2))}"]
+                nxt = lines[i + 1] if i + 1 < len(lines) else ""
+                if nxt.strip() and not nxt.strip().startswith(">>>"):
+                    value = literal(ast.parse(nxt.strip(), mode="eval").body)
+                    indent = nxt[: len(nxt) - len(nxt.lstrip())]
+                    new.append(indent + render(lang, value, sig.returns))
+                out.extend(new)
+                i += len(new)
+                continue
+            except (SyntaxError, Untranslatable):
+                pass
+        out.append(lines[i])
+        i += 1
+    return out
+
+
+def doc_comment(sig: Signature, lang: str, name: str, prefix: str, indent: str = "") -> str:
+    """The docstring as line comments: examples in ``lang``, the Python name replaced by ``name``."""
+    lines = _doctests(sig.doc.strip("\n").split("\n"), sig, lang, name)
+    text = re.sub(rf"\b{re.escape(sig.name)}\b", name, "\n".join(lines))
+    return "".join(f"{indent}{prefix} {ln}".rstrip() + "\n" for ln in text.split("\n"))
 
 
 def default_value(t: ht.Type) -> object:

@@ -119,8 +119,32 @@ def _check(value: object, ok: bool, t: Type) -> None:
         raise Untranslatable(f"value {value!r} does not have type {t}")
 
 
+def fits(value: object, t: Type) -> bool:
+    """Whether ``value`` is a value of type ``t`` (``any``/``unknown`` hold everything)."""
+    k, a = t.kind, t.args
+    if k in ("any", "unknown"):
+        return True
+    if k == "optional":
+        return value is None or fits(value, a[0])
+    if isinstance(value, bool):
+        return k == "bool"
+    if k in ("int", "float"):
+        return isinstance(value, int) or (k == "float" and isinstance(value, float))
+    if k == "str":
+        return isinstance(value, str)
+    if k == "list":
+        return isinstance(value, (list, tuple)) and all(fits(v, a[0]) for v in value)
+    if k == "tuple":
+        return isinstance(value, tuple) and len(value) == len(a) and all(map(fits, value, a))
+    if k == "dict":
+        return isinstance(value, dict) and all(fits(x, a[0]) and fits(y, a[1]) for x, y in value.items())
+    return False
+
+
 def render(lang: str, value: object, t: Type) -> str:
     """``value`` as a ``lang`` expression of static type ``t``."""
+    if not fits(value, t):
+        raise Untranslatable(f"value {value!r} does not have type {t}")
     k, a = t.kind, t.args
     if k == "optional":
         if value is None:
