@@ -59,3 +59,25 @@ def test_reference_passes_and_wrong_answer_fails():
     for r in records:
         want = "passed" if r["id"].startswith("ok:") else "failed"
         assert r["status"] == want, (r["id"], r["stdout"], r["stderr"])
+
+
+def test_specification_states_every_step_in_each_languages_spelling():
+    from codescale_jax.data.synthetic import english, ir
+    from codescale_jax.data.synthetic.generate import GenConfig
+
+    programs = generate_programs(30, seed=6, config=GenConfig(4, 4))
+    for p in programs:
+        entry = p.entry
+        steps = english.stmts(entry.body)
+        n_else = sum(1 for s in ir.walk_stmts(entry.body) if isinstance(s, ir.If) and s.orelse)
+        assert len(steps) == len(list(ir.walk_stmts(entry.body))) + n_else
+        spec = english.specification(entry, (p.cases[0], "0"))
+        assert "*/" not in spec and "\\" not in spec  # safe inside every comment syntax
+        for lang in LANGS:
+            prompt = make_task(p, lang).prompt
+            assert "Steps (indexes start at 0" in prompt and "Example: with " in prompt
+    camel = next(p for p in programs if any("_" in q.name for q in p.entry.params))
+    snake = next(q.name for q in camel.entry.params if "_" in q.name)
+    assert f"`{snake}`" in make_task(camel, "python").prompt
+    js_name = snake.split("_")[0] + "".join(w.title() for w in snake.split("_")[1:])
+    assert f"`{js_name}`" in make_task(camel, "javascript").prompt

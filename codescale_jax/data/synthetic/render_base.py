@@ -129,6 +129,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import re
 import textwrap
 from typing import ClassVar
 
@@ -138,6 +139,7 @@ from codescale_jax.data.synthetic.check import camel
 INT_LIMIT = 2**31 - 1
 FLOAT_DECIMALS = 6
 PRINT_FLOAT_LIMIT = 1e6
+_BACKTICKED = re.compile(r"`([a-z][a-z0-9_]*)(\(\))?`")
 STRING_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-.,:;!?"
 
 
@@ -279,12 +281,31 @@ class Renderer(abc.ABC):
         return [pad + line if line else line for line in lines]
 
     def doc_text(self, fn: ir.Function, width: int = 88) -> list[str]:
-        """The function's English doc wrapped to lines: the same words in every language, with
-        each `parameter` in backticks respelled the way this language spells it."""
-        text = fn.doc
-        for p in fn.params:
-            text = text.replace(f"`{p.name}`", f"`{self.ident(p.name)}`")
-        return textwrap.wrap(text, width, break_on_hyphens=False) if text else []
+        """The function's English doc as comment lines: the same words in every language.
+
+        Backticked IR names are respelled the way this language spells them (`` `total_sum` ``
+        becomes `` `totalSum` `` where :meth:`ident` says so; `` `scan_values()` `` goes through
+        :meth:`func_name`). Each line of the doc is wrapped on its own, keeping its indentation
+        (the task form's step list is indented like code); empty lines stay empty.
+        """
+        if not fn.doc:
+            return []
+
+        def respell(m: re.Match) -> str:
+            return f"`{self.func_name(m.group(1))}()`" if m.group(2) else f"`{self.ident(m.group(1))}`"
+
+        text = _BACKTICKED.sub(respell, fn.doc)
+        out: list[str] = []
+        for line in text.split("\n"):
+            body = line.lstrip(" ")
+            if not body:
+                out.append("")
+                continue
+            pad = line[: len(line) - len(body)]
+            out += textwrap.wrap(body, max(width - len(pad), 20), initial_indent=pad,
+                                 subsequent_indent=pad + ("  " if pad else ""), break_on_hyphens=False,
+                                 break_long_words=False)
+        return out
 
     def line_comment(self, lines: list[str], token: str = "//") -> list[str]:
         return [f"{token} {line}" if line else token for line in lines]

@@ -205,7 +205,7 @@ class JavaScriptRenderer(Renderer):
 
     # -------------------------------------------------------------------------- functions
     def doc_comment(self, fn: ir.Function) -> list[str]:
-        lines = ["/**"] + [f" * {x}" for x in self.doc_text(fn, 90)]
+        lines = ["/**"] + [f" * {x}".rstrip() for x in self.doc_text(fn, 90)]
         lines += [f" * @param {{{self.type_name(p.type)}}} {self.ident(p.name)}" for p in fn.params]
         lines += [f" * @returns {{{self.type_name(fn.ret)}}}", " */"]
         return lines

@@ -179,7 +179,7 @@ class PythonRenderer(Renderer):
             return []
         if len(lines) == 1:
             return [f'    """{lines[0]}"""']
-        return ['    """' + lines[0]] + [f"    {x}" for x in lines[1:]] + ['    """']
+        return ['    """' + lines[0]] + [f"    {x}".rstrip() for x in lines[1:]] + ['    """']
 
     def function_head(self, fn: ir.Function) -> str:
         return "\n".join([self.signature(fn)] + self.docstring(fn)) + "\n"

@@ -65,7 +65,7 @@ class TypeScriptRenderer(JavaScriptRenderer):
         return super().stmt(s)
 
     def doc_comment(self, fn: ir.Function) -> list[str]:
-        return ["/**"] + [f" * {x}" for x in self.doc_text(fn, 90)] + [" */"]
+        return ["/**"] + [f" * {x}".rstrip() for x in self.doc_text(fn, 90)] + [" */"]
 
     def signature(self, fn: ir.Function) -> str:
         params = ", ".join(f"{self.ident(p.name)}: {self.type_name(p.type)}" for p in fn.params)

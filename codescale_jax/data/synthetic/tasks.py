@@ -1,7 +1,8 @@
 """The Pass@1 form of a synthetic program: prompt, reference solution and tests, per language.
 
 For each program and language: ``prompt`` holds the helper functions (complete) and the entry
-function's doc comment and signature; ``solution`` is the entry's body (the reference completion);
+function's doc comment (its summary, the algorithm step by step in English and one worked
+example, :mod:`.english`) and signature; ``solution`` is the entry's body (the reference completion);
 ``tests`` calls the entry on every case and compares the canonical text of each result with the
 expected text (deep equality of lists and maps, floats to 6 decimals), exiting non-zero on the
 first mismatch. ``prompt + completion + tests`` is the whole program a sandbox runs. The English
@@ -14,7 +15,7 @@ import dataclasses
 from typing import Iterable, Sequence
 
 from codescale_jax import io_utils, languages
-from codescale_jax.data.synthetic import ir
+from codescale_jax.data.synthetic import english, ir
 from codescale_jax.data.synthetic.interpret import expected_output
 
 
@@ -36,6 +37,15 @@ class Task:
         return dataclasses.asdict(self) | {"expected": list(self.expected)}
 
 
+def specified(program: ir.Program, expected: Sequence[str]) -> ir.Program:
+    """``program`` with the entry's doc replaced by its step-by-step English specification and
+    the first case as a worked example (see :mod:`.english`), so a task is solvable from its
+    prompt alone."""
+    entry = program.entry
+    doc = english.specification(entry, (program.cases[0], expected[0]))
+    return dataclasses.replace(program, functions=program.functions[:-1] + (dataclasses.replace(entry, doc=doc),))
+
+
 def make_task(program: ir.Program, language: str, task_id: str | None = None) -> Task:
     """The task of ``program`` in ``language``."""
     from codescale_jax.data.synthetic import get_renderer
@@ -43,7 +53,7 @@ def make_task(program: ir.Program, language: str, task_id: str | None = None) ->
     lang = languages.canonical(language)
     renderer = get_renderer(lang)
     expected = tuple(expected_output(program).splitlines())
-    src = renderer.render_task(program, list(expected))
+    src = renderer.render_task(specified(program, expected), list(expected))
     return Task(task_id or f"synthetic/{program.seed}/{lang}", lang, renderer.func_name(program.entry.name),
                 src.prompt, src.solution, src.tests, expected)
 
