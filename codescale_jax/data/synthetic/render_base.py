@@ -76,8 +76,15 @@ Names
     IR names are ``snake_case`` and avoid :data:`check.RESERVED_WORDS` (keywords and common
     builtins of all seven languages) in both snake and camel form. :meth:`Renderer.ident` respells
     them (camelCase by default); C# PascalCase method names must not collide with ``System`` types
-    (the generator's function names do not: ``solve``, ``scan_values``, ...). The English
-    ``fn.doc`` names parameters in backticks; :meth:`Renderer.doc_text` respells those too.
+    (the generator's function names do not: ``solve``, ``scan_values``, ...).
+
+Doc comments
+    ``fn.doc`` is English with IR names in backticks (``\`total\```, functions as
+    ``\`scan_values()\```); :meth:`Renderer.doc_text` respells them and wraps each line on its own.
+    In the task form the entry's doc has several lines (summary, numbered steps, an example;
+    :mod:`.english`); lines are unindented so that Go's formatter leaves them alone. The text never
+    contains ``*/`` or a backslash; it may contain ``<``, ``>`` and ``&`` (escape them in C# XML
+    docs).
 
 Canonical value format (driver output and test comparisons)
     int ``-12``; float ``3.250000``; bool ``true``; string ``"abc"`` (double quotes, no escaping:
@@ -113,9 +120,9 @@ language and the interpreter disagree, the interpreter is right unless this cont
 
 :class:`Renderer` already provides expression rendering with operator precedence (fill in the
 ``BINARY``/``UNARY`` tables and one method per node kind and builtin op), IR-name conversion
-(:meth:`Renderer.ident`), indentation, doc-comment wrapping and :meth:`Renderer.format_expr`'s
-contract. :mod:`.render_python` is the worked example; :mod:`.render_javascript` shows a brace
-language with a type-directed formatter.
+(:meth:`Renderer.ident`), indentation and doc-comment wrapping (:meth:`Renderer.doc_text`).
+:mod:`.render_python` is the worked example; :mod:`.render_javascript` shows a brace language
+with a type-directed formatter.
 
 Test a new renderer with a ``tests/test_synthetic_render_<language>.py`` that marks itself
 ``toolchain`` and calls ``codescale_jax.data.synthetic.verify.verify_programs(programs,
