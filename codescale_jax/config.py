@@ -97,10 +97,16 @@ class DataConfig:
     language: str = "python"
     tokenizer: str = "bytes"  # "bytes" or the path of a SentencePiece model
     seq_len: int = 256
-    strategy: str = "monolingual"  # recorded in the results row
+    strategy: str = "monolingual"  # monolingual | paired | paired-prompt | shuffled (recorded in the results row)
     eval_split: str = "validation"
     eval_tokens: int = 65536  # validation tokens scored at the end (and at every eval_every)
     shuffle: bool = True
+    # Mixtures and parallel pairs (codescale_jax.data.pipeline_train): "lang=share,..." or an alloc.json path
+    mixture: str = ""
+    directions: str = ""  # trained translation directions for paired strategies; "" = python<->*
+    pair_share: float = 0.5  # token share of the pair component when strategy is paired/paired-prompt/shuffled
+    parallel_programs: int = 200  # synthetic programs rendered into the pair component
+    num_workers: int = 0  # Grain worker processes for the mixture pipeline
 
 
 @dataclasses.dataclass(frozen=True)

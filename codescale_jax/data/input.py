@@ -74,8 +74,14 @@ def train_dataset(data_cfg: DataConfig, batch_size: int, *, seed: int, language:
     """Infinite dataset of per-process batches of packed rows ``[batch_size, seq_len + 1]``.
 
     ``batch_size`` is per process; documents are split across processes by index so hosts never
-    read the same document in the same epoch.
+    read the same document in the same epoch. With ``data.mixture`` or a pairing ``data.strategy``
+    the mixture pipeline of :mod:`codescale_jax.data.pipeline_train` is used instead.
     """
+    from codescale_jax.data import pipeline_train
+
+    if pipeline_train.is_configured(data_cfg):
+        return pipeline_train.train_pipeline(data_cfg, batch_size, seed=seed, process_index=process_index,
+                                             process_count=process_count)
     lang = language or data_cfg.language
     tok = get_tokenizer(data_cfg)
     ds = grain.MapDataset.source(documents(data_cfg, lang, "train"))

@@ -24,7 +24,9 @@ from codescale_jax import io_utils, languages
 from codescale_jax import config as config_lib
 from codescale_jax.config import Config
 from codescale_jax.data import input as input_lib
+from codescale_jax.data import pipeline_train
 from codescale_jax.data.packing import lm_batch
+from codescale_jax.data.pipeline_encode import TokenCounter
 from codescale_jax.model import counting, decoder
 from codescale_jax.parallel.mesh import batch_divisor, make_mesh
 from codescale_jax.train import mfu as mfu_lib
@@ -34,8 +36,10 @@ from codescale_jax.train.optimizer import make_optimizer, schedule
 from codescale_jax.train.step import Trainer, build_trainer
 
 #: Keys that may differ between the stored config of a run dir and a resuming invocation.
+#: ``data.mixture`` may change on purpose: the mixture pipeline then continues every language where it
+#: stopped with the new shares from the next batch on (see codescale_jax.data.pipeline).
 BOOKKEEPING_KEYS = frozenset({"train.log_every", "train.eval_every", "train.checkpoint_every",
-                              "train.keep_checkpoints", "train.tensorboard", "train.peak_flops"})
+                              "train.keep_checkpoints", "train.tensorboard", "train.peak_flops", "data.mixture"})
 
 
 class NaNLossError(FloatingPointError):
@@ -79,7 +83,7 @@ def results_row(cfg: Config, run_id: str, steps: int, val_loss: float, wall_s: f
     return {
         "run_id": run_id,
         "language": cfg.data.language,
-        "mixture": {cfg.data.language: 1.0},
+        "mixture": pipeline_train.mixture_record(cfg.data),
         "params": counts.non_embedding,
         "params_total": counts.total,
         "tokens": steps * cfg.train.tokens_per_step(cfg.data.seq_len),
@@ -149,12 +153,14 @@ def _run(cfg, workdir, run_id, total, trainer, data_iter, ckpt, logger, stop_aft
     seq_len, tokens_per_step = cfg.data.seq_len, cfg.train.tokens_per_step(cfg.data.seq_len)
     counts = counting.count_tree(decoder.abstract_params(cfg.model))
     latest = ckpt.latest_step()
+    counter = TokenCounter()  # tokens per language consumed (mixture pipelines; logged as tokens_<lang>)
     if latest is None:
         state, prior_wall = trainer.init(jax.random.key(cfg.train.seed)), 0.0
         logger.truncate_after(0)
     else:
         state, data = ckpt.restore(latest, trainer.abstract_state())
         data_iter.set_state(data["iterator"])
+        counter = TokenCounter(state=data.get("token_counts"))
         prior_wall = float(data["wall_s"])
         logger.truncate_after(latest)
     step = int(jax.device_get(state["step"]))
@@ -170,6 +176,7 @@ def _run(cfg, workdir, run_id, total, trainer, data_iter, ckpt, logger, stop_aft
         return prior_wall + time.time() - session_start
 
     pending: list[tuple[int, dict]] = []
+    first = True  # the first step of this session includes compilation
     timer = {"t": time.time(), "step": step}
 
     def flush() -> None:
@@ -186,11 +193,14 @@ def _run(cfg, workdir, run_id, total, trainer, data_iter, ckpt, logger, stop_aft
                                    "new run dir (checkpoints before this step are kept)")
             row = {"step": s, "loss": loss, "grad_norm": float(m["grad_norm"]), "lr": float(m["lr"]),
                    "tokens": s * tokens_per_step}
-            if s == last:
+            if s == last and first:
+                logger.print(f"step {s}/{total} loss {loss:.4f} (first step, with compilation: "
+                             f"{now - timer['t']:.1f}s)")
+            elif s == last:
                 dsteps = s - timer["step"]
                 tps = dsteps * tokens_per_step / max(now - timer["t"], 1e-9)
                 mfu = tps * fpt / (peak * n_chips) if peak else None
-                row.update(tokens_per_s=tps, wall_s=wall())
+                row.update(tokens_per_s=tps, wall_s=wall(), **counter.metrics())
                 if mfu is not None:
                     row["mfu"] = mfu
                 eta = (total - s) * (now - timer["t"]) / max(dsteps, 1)
@@ -200,12 +210,13 @@ def _run(cfg, workdir, run_id, total, trainer, data_iter, ckpt, logger, stop_aft
         timer.update(t=now, step=last)
 
     def save() -> None:
-        ckpt.save(step, state, {"iterator": data_iter.get_state(), "wall_s": wall()})
+        ckpt.save(step, state, {"iterator": data_iter.get_state(), "wall_s": wall(), "token_counts": counter.state()})
 
     end = total if stop_after is None else min(total, stop_after)
-    first = True
     while step < end:
-        batch = trainer.device_batch(lm_batch(next(data_iter)))
+        rows = next(data_iter)
+        counter.update(rows)
+        batch = trainer.device_batch(lm_batch(rows))
         state, metrics = trainer.train_step(state, batch)
         step += 1
         pending.append((step, metrics))
