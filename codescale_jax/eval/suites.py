@@ -38,6 +38,7 @@ def synthetic_tasks(n_programs: int = 2000, seed: int = 0, split: str = "test",
     solution of the next program of the same language: real code that answers another question."""
     from codescale_jax.data import synthetic
     from codescale_jax.data.embedded import split_of
+    from codescale_jax.data.synthetic.tasks import make_task
 
     langs = languages.parse_list(list(langs))
     picked = [i for i in range(n_programs) if split_of(f"program{i}") == split][:limit]
@@ -47,7 +48,7 @@ def synthetic_tasks(n_programs: int = 2000, seed: int = 0, split: str = "test",
     programs = [synthetic.generate_program(f"{seed}:{i}") for i in picked]
     tasks = []
     for lang in langs:
-        ts = [synthetic.make_task(p, lang, f"synthetic/{i}/{lang}") for i, p in zip(picked, programs)]
+        ts = [make_task(p, lang, f"synthetic/{i}/{lang}") for i, p in zip(picked, programs)]
         for k, t in enumerate(ts):
             tasks.append({"task_id": t.task_id, "language": lang, "prompt": t.prompt, "tests": t.tests, "stop": [],
                           "solution": t.solution, "wrong": ts[(k + 1) % len(ts)].solution})
