@@ -100,6 +100,7 @@ def test_parse_hint_and_unify():
     ("go", (1, 2), ht.Tuple(ht.INT, ht.INT), "[2]int{1, 2}"),
     ("go", 3, ht.FLOAT, "3.0"),
     ("go", "x", ht.Optional(ht.STR), 'ptrTo("x")'),
+    ("go", None, ht.Optional(ht.STR), "(*string)(nil)"),
     ("rust", ["a"], ht.List(ht.STR), 'vec![String::from("a")]'),
     ("rust", {"k": [1.5]}, ht.Dict(ht.STR, ht.List(ht.FLOAT)), 'HashMap::from([(String::from("k"), vec![1.5])])'),
     ("rust", None, ht.Optional(ht.INT), "None"),

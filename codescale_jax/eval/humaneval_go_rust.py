@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from codescale_jax.eval import humaneval_types as ht
 from codescale_jax.eval.humaneval import Case
-from codescale_jax.eval.humaneval_translate import Signature, camel, default_value, doc_comment, snake
+from codescale_jax.eval.humaneval_translate import (Signature, camel, default_value, doc_comment,
+                                                    require_static, snake)
 from codescale_jax.eval.humaneval_values import literal, render
 
 GO_RESERVED = frozenset("""break case chan const continue default defer else fallthrough for func go goto if
@@ -99,6 +100,7 @@ class GoEmitter:
         return name + "_" if name in GO_RESERVED else name
 
     def prompt(self, sig: Signature) -> str:
+        require_static(sig)
         name = self.function_name(sig.name)
         params = ", ".join(f"{self._param(p)} {ht.type_name('go', t)}" for p, t in sig.params)
         imports = "".join(f'\t"{m}"\n' for m in GO_IMPORTS)
@@ -135,6 +137,7 @@ class RustEmitter:
         return name + "_" if name in RUST_RESERVED else name
 
     def prompt(self, sig: Signature) -> str:
+        require_static(sig)
         name = self.function_name(sig.name)
         params = ", ".join(f"{self._param(p)}: {ht.type_name('rust', t)}" for p, t in sig.params)
         return ("use std::collections::HashMap;\n\n" + doc_comment(sig, self.language, name, "///")

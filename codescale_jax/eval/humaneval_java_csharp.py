@@ -18,7 +18,7 @@ from __future__ import annotations
 from codescale_jax.eval import humaneval_types as ht
 from codescale_jax.eval.humaneval import Case
 from codescale_jax.eval.humaneval_translate import (Signature, camel, default_value, doc_comment,
-                                                    pascal)
+                                                    pascal, require_static)
 from codescale_jax.eval.humaneval_values import literal, render
 
 JAVA_RESERVED = frozenset("""abstract assert boolean break byte case catch char class const continue
@@ -51,6 +51,7 @@ class JavaEmitter:
         return _ident(py_name, JAVA_RESERVED)
 
     def prompt(self, sig: Signature) -> str:
+        require_static(sig)
         name = self.function_name(sig.name)
         params = ", ".join(f"{ht.type_name('java', t)} {_ident(p, JAVA_RESERVED)}" for p, t in sig.params)
         ret = ht.type_name("java", sig.returns)
@@ -131,6 +132,7 @@ class CSharpEmitter:
         return pascal(py_name)
 
     def prompt(self, sig: Signature) -> str:
+        require_static(sig)
         name = self.function_name(sig.name)
         params = ", ".join(f"{ht.type_name('csharp', t)} {_ident(p, CSHARP_RESERVED)}" for p, t in sig.params)
         ret = ht.type_name("csharp", sig.returns)

@@ -28,6 +28,11 @@ from codescale_jax.eval.humaneval import (Case, Problem, Untranslatable, entry_f
 from codescale_jax.eval.humaneval_values import literal, render
 
 TRANSLATED = ("java", "javascript", "typescript", "csharp", "go", "rust")
+#: Problems whose tests tell an int from an equal float: no language here with one number type per
+#: parameter (float for these) can pass them, so keeping them would only lower every pass rate.
+INT_FLOAT_SENSITIVE = {
+    "HumanEval/92": "tests expect any_int(3.0, 4, 7) to be False: telling 3.0 from 3 needs Python's int/float split",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +133,13 @@ def _doctests(lines: list[str], sig: Signature, lang: str, name: str) -> list[st
     return out
 
 
+def require_static(sig: Signature) -> None:
+    """Raise :class:`Untranslatable` naming the parameter or return type a static language cannot write."""
+    for p, t in sig.params:
+        ht.require_static(t, f"parameter `{p}`")
+    ht.require_static(sig.returns, "the return value")
+
+
 def doc_comment(sig: Signature, lang: str, name: str, prefix: str, indent: str = "") -> str:
     """The docstring as line comments: examples in ``lang``, the Python name replaced by ``name``."""
     lines = _doctests(sig.doc.strip("\n").split("\n"), sig, lang, name)
@@ -159,6 +171,8 @@ def emitter(language: str) -> Emitter:
 
 
 def _resolve(problem: Problem) -> tuple[Signature, list[Case]]:
+    if problem.task_id in INT_FLOAT_SENSITIVE:
+        raise Untranslatable(INT_FLOAT_SENSITIVE[problem.task_id])
     fn = entry_function(problem)
     cases = extract_cases(problem)
     return signature(problem, fn, cases), cases

@@ -147,6 +147,8 @@ def render(lang: str, value: object, t: Type) -> str:
         raise Untranslatable(f"value {value!r} does not have type {t}")
     k, a = t.kind, t.args
     if k == "optional":
+        if value is None and lang == "go":  # typed: an untyped nil in an interface{} is no *T
+            return f"({type_name(lang, t)})(nil)"
         if value is None:
             return {"java": "Optional.empty()", "csharp": "null", "go": "nil", "rust": "None",
                     "javascript": "undefined", "typescript": "undefined"}[lang]
