@@ -1,0 +1,1 @@
+"""Export trained runs to other ecosystems (a LLaMA-format Hugging Face directory: :mod:`.hf`)."""
