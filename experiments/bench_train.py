@@ -1,14 +1,15 @@
 """Train-step throughput and MFU, against this machine's own measured matmul peak.
 
-    python -m experiments.bench_train --model micro-3.2m [--batch 16] [--seq 256] [--steps 10] [--rounds 3]
+    python -m experiments.bench_train --model micro-3.2m [--batch 16] [--seq 256] [--steps 5] [--rounds 5]
         [--set section.key=value ...]
 
 Measures, in one process and alternating so both see the same machine load: the peak FLOP/s of a
 large jitted matmul (float32 on CPU, the model's compute dtype elsewhere) and the tokens/s of the
 jitted, sharded train step on real packed batches of the embedded corpus. MFU uses the FLOPs per
-token of :func:`codescale_jax.model.counting.flops_per_token`. For each quantity the best round
-is kept (other processes on a shared machine only ever slow a round down). On a GPU it also prints
-MFU against the chip's published dense bf16 peak (989.5 TFLOP/s for H100/H200). The last line is
+token of :func:`codescale_jax.model.counting.flops_per_token`. Each round's ratio uses the peaks
+measured just before and after its steps; the median ratio over rounds is reported (on a shared
+machine other processes slow rounds down unevenly). On a GPU it also prints MFU against the
+chip's published dense bf16 peak (989.5 TFLOP/s for H100/H200). The last line is
 ``mfu_vs_measured_peak=<ratio>``.
 """
 
@@ -24,8 +25,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--model", default="micro-3.2m")
     p.add_argument("--batch", type=int, default=0, help="global rows per step (default: 16 on CPU, 8 on GPU)")
     p.add_argument("--seq", type=int, default=0, help="sequence length (default: 256 on CPU, 2048 on GPU)")
-    p.add_argument("--steps", type=int, default=10, help="timed steps per round")
-    p.add_argument("--rounds", type=int, default=3, help="alternating peak / train-step rounds")
+    p.add_argument("--steps", type=int, default=5, help="timed steps per round")
+    p.add_argument("--rounds", type=int, default=5, help="alternating peak / train-step rounds")
     p.add_argument("--peak-size", type=int, default=0, help="matmul size for the peak (default 2048 CPU, 8192 GPU)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     return p.parse_args(argv)
@@ -77,28 +78,36 @@ def main(argv=None) -> int:
         state, m = trainer.train_step(state, batches[i % len(batches)])
     jax.block_until_ready(m["loss"])
 
-    peaks, rates = [], []
+    # Each round: peak, train steps, peak again. The round's ratio divides the train step's model
+    # FLOP/s by the mean of the two peaks around it, so both see (nearly) the same machine load; the
+    # reported ratio is the median over rounds.
+    ratios, rates, peaks = [], [], []
     for r in range(args.rounds):
-        peaks.append(mfu_lib.measure_matmul_peak(n=peak_n, dtype=peak_dtype, min_seconds=1.5))
+        before = mfu_lib.measure_matmul_peak(n=peak_n, dtype=peak_dtype, min_seconds=1.0)
         t0 = time.perf_counter()
         for i in range(args.steps):
             state, m = trainer.train_step(state, batches[i % len(batches)])
         jax.block_until_ready((state["step"], m["loss"]))
         dt = time.perf_counter() - t0
+        after = mfu_lib.measure_matmul_peak(n=peak_n, dtype=peak_dtype, min_seconds=1.0)
+        peak = 0.5 * (before + after)
         rates.append(args.steps * batch * seq / dt)
-        print(f"round {r + 1}: peak {peaks[-1] / 1e9:,.1f} GFLOP/s ({peak_dtype} {peak_n}^3 matmul) | "
-              f"train {rates[-1]:,.0f} tok/s = {rates[-1] * fpt / 1e9:,.1f} GFLOP/s | step {dt / args.steps * 1e3:.1f} ms "
-              f"| loss {float(m['loss']):.3f}", flush=True)
+        peaks.append(peak)
+        ratios.append(rates[-1] * fpt / (peak * mesh.size))
+        print(f"round {r + 1}: peak {before / 1e9:,.1f} / {after / 1e9:,.1f} GFLOP/s ({peak_dtype} {peak_n}^3 matmul, "
+              f"before / after) | train {rates[-1]:,.0f} tok/s = {rates[-1] * fpt / 1e9:,.1f} GFLOP/s | "
+              f"step {dt / args.steps * 1e3:.1f} ms | ratio {ratios[-1]:.3f} | loss {float(m['loss']):.3f}", flush=True)
     if not np.isfinite(float(m["loss"])):
         print("warning: non-finite loss during the benchmark", file=sys.stderr)
-    peak, tps = max(peaks), max(rates)
+    tps = float(np.median(rates))
     achieved = tps * fpt
-    print(f"best: {tps:,.0f} tokens/s, {achieved / 1e9:,.1f} GFLOP/s model, peak {peak / 1e9:,.1f} GFLOP/s per device")
+    print(f"median: {tps:,.0f} tokens/s, {achieved / 1e9:,.1f} GFLOP/s model, peak {np.median(peaks) / 1e9:,.1f} "
+          f"GFLOP/s per device; per-round ratios {', '.join(f'{x:.3f}' for x in ratios)}")
     published = mfu_lib.published_peak(dev)
     if published:
         print(f"mfu_vs_published_bf16_peak={achieved / (published * mesh.size):.4f} "
               f"(peak {published / 1e12:.1f} TFLOP/s x {mesh.size})")
-    print(f"mfu_vs_measured_peak={achieved / (peak * mesh.size):.4f}")
+    print(f"mfu_vs_measured_peak={float(np.median(ratios)):.4f}")
     return 0
 
 
