@@ -1,7 +1,9 @@
 """The mixture training pipeline: components -> mixture -> [workers] -> pack -> batch, resumable.
 
 A *component* is a finite ``MapDataset`` of encoded documents (:mod:`.pipeline_encode`): one
-language of the corpus, or a stream of translation pairs (:mod:`.pipeline_pairs`). The pipeline
+language of the corpus (documents cut into pieces of at most ``MAX_PIECE_CHARS`` characters, which
+keeps heavy-tailed document lengths from skewing the realised shares), or a stream of translation
+pairs (:mod:`.pipeline_pairs`). The pipeline
 
 1. takes this process's shard of every component (``ShardOptions``; by default
    ``ShardByJaxProcess``, so each host reads different documents),
@@ -35,7 +37,7 @@ import numpy as np
 
 from codescale_jax import languages
 from codescale_jax.data.packing import PackedRowsIterDataset
-from codescale_jax.data.pipeline_encode import LANGS, EncodeDocument, token_count
+from codescale_jax.data.pipeline_encode import LANGS, ChunkedDocuments, EncodeDocument, EncodePiece, token_count
 from codescale_jax.data.pipeline_mixture import (MixtureError, MixtureMapDataset, Proportions, document_weights,
                                                  mean_document_tokens)
 
@@ -180,13 +182,23 @@ class MixtureIterator:
             close()
 
 
-def language_components(docs_by_language: dict[str, Sequence[str]], proportions: Proportions, tok) -> list[Component]:
-    """One component per language of ``proportions``: its documents encoded ``<lang:ID> text <eos>``."""
+#: Default piece size of documents in a mixture (see ``ChunkedDocuments``): about 2k byte tokens.
+MAX_PIECE_CHARS = 2048
+
+
+def language_components(docs_by_language: dict[str, Sequence[str]], proportions: Proportions, tok,
+                        max_piece_chars: int = MAX_PIECE_CHARS) -> list[Component]:
+    """One component per language of ``proportions``: its documents encoded ``<lang:ID> text <eos>``,
+    cut into pieces of at most ``max_piece_chars`` characters (0: whole documents)."""
     comps = []
     for lang, share in zip(proportions.languages, proportions.shares):
         if lang not in docs_by_language:
             raise MixtureError(f"the mixture asks for {lang} but no {lang} documents were given")
-        ds = grain.MapDataset.source(docs_by_language[lang]).map(EncodeDocument(tok, lang))
+        docs = docs_by_language[lang]
+        if max_piece_chars > 0:
+            ds = grain.MapDataset.source(ChunkedDocuments(docs, max_piece_chars)).map(EncodePiece(tok, lang))
+        else:
+            ds = grain.MapDataset.source(docs).map(EncodeDocument(tok, lang))
         comps.append(Component(lang, ds, share))
     return comps
 

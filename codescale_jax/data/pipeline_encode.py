@@ -64,6 +64,64 @@ class EncodeDocument(grain.transforms.Map):
         return encode_document(self._tok, self._language, text)
 
 
+class ChunkedDocuments:
+    """Documents cut into pieces of at most ``max_chars`` characters, as a random-access sequence.
+
+    Why: a mixture draws *documents* per language, so its realised token shares carry the variance
+    of document lengths. Code corpora are heavy-tailed (one standard-library module can be 300 KB
+    while the median is 3 KB), and a handful of huge documents would move a language's share by
+    several percent over ten million tokens. Cutting every document into pieces of bounded size
+    makes the shares converge like those of evenly sized documents. Element ``c`` is
+    ``(text, first, last)``: the first piece gets the ``<lang:ID>`` tag and the last one ``<eos>``,
+    so the pieces of a document concatenate to exactly its usual encoding. Building the piece table
+    reads every document once (character counts only).
+    """
+
+    def __init__(self, docs: Sequence[str], max_chars: int):
+        if max_chars < 1:
+            raise ValueError(f"max_chars must be positive, got {max_chars}")
+        self._docs = docs
+        lengths = np.fromiter((len(docs[i]) for i in range(len(docs))), np.int64, len(docs))
+        pieces = np.maximum(1, -(-lengths // max_chars))
+        self._doc = np.repeat(np.arange(len(docs), dtype=np.int64), pieces)
+        starts = np.concatenate([[0], np.cumsum(pieces)[:-1]]).astype(np.int64)
+        self._part = np.arange(self._doc.shape[0], dtype=np.int64) - np.repeat(starts, pieces)
+        self._pieces = pieces
+        self._max = max_chars
+
+    def __len__(self) -> int:
+        return int(self._doc.shape[0])
+
+    def __getitem__(self, c: int) -> tuple[str, bool, bool]:
+        d, part = int(self._doc[c]), int(self._part[c])
+        text = self._docs[d]
+        return text[part * self._max:(part + 1) * self._max], part == 0, part == int(self._pieces[d]) - 1
+
+
+def encode_piece(tok, language: str, piece: tuple[str, bool, bool]) -> dict[str, np.ndarray]:
+    """A piece of :class:`ChunkedDocuments`: the tag only on the first piece, ``<eos>`` only on the last."""
+    text, first, last = piece
+    body = text_ids(tok, text)
+    ids = np.empty(body.shape[0] + int(first) + int(last), np.int32)
+    if first:
+        ids[0] = tok.special_id(languages.get(language).tag)
+    ids[int(first):int(first) + body.shape[0]] = body
+    if last:
+        ids[-1] = tok.eos_id
+    return {TOKENS: ids, LANGS: np.full(ids.shape[0], language_index(language), np.int32)}
+
+
+class EncodePiece(grain.transforms.Map):
+    """Grain map over :class:`ChunkedDocuments` elements of one language."""
+
+    def __init__(self, tok, language: str):
+        self._tok = tok
+        self._language = languages.canonical(language)
+
+    def map(self, piece: tuple[str, bool, bool]) -> dict[str, np.ndarray]:
+        return encode_piece(self._tok, self._language, piece)
+
+
 def token_count(element: dict[str, np.ndarray]) -> int:
     return int(element[TOKENS].shape[0])
 
