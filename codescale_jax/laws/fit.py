@@ -144,7 +144,7 @@ def _run_starts(inits: np.ndarray, weights, n, d, loss, cfg: FitConfig, maxiter:
         args = tuple(jnp.asarray(x, jnp.float64) for x in (weights, np.log(n), np.log(d), np.log(loss)))
         res = solver.lbfgs_many(scaled_objective, jnp.asarray(inits, jnp.float64), *args,
                                 jnp.asarray(cfg.delta, jnp.float64), cfg=cfg.solver_config(maxiter, maxls))
-        out = {k: np.asarray(getattr(res, k)) for k in ("params", "value", "grad_norm", "iterations", "hit_maxiter")}
+        out = {k: np.array(getattr(res, k)) for k in ("params", "value", "grad_norm", "iterations", "hit_maxiter")}
     out["value"] = np.where(np.isfinite(out["value"]), out["value"] * cfg.delta ** 2, np.inf)  # unscaled
     return out
 
@@ -153,11 +153,14 @@ def multistart(inits: np.ndarray, weights, n, d, loss, cfg: FitConfig) -> dict:
     """Run L-BFGS from every row of ``inits``; NumPy arrays (params, value, iterations, ...) per start.
 
     With ``cfg.screen_iters > 0`` the run has two phases (see :class:`FitConfig`); ``iterations``
-    then counts both, and ``hit_maxiter`` marks starts that stopped at a cap without converging:
-    screened-out starts stopped at ``screen_iters`` count as such.
+    then counts both. ``screened_out`` marks starts left unconverged at the screening cap because
+    better starts took the polishing slots; ``hit_maxiter`` is true for them and for polished
+    starts that reached ``maxiter``.
     """
     if cfg.screen_iters <= 0 or cfg.polish_top >= len(inits):
-        return _run_starts(inits, weights, n, d, loss, cfg, cfg.maxiter)
+        out = _run_starts(inits, weights, n, d, loss, cfg, cfg.maxiter)
+        out["screened_out"] = np.zeros(len(inits), bool)
+        return out
     out = _run_starts(inits, weights, n, d, loss, cfg, cfg.screen_iters, cfg.screen_maxls)
     open_ = np.flatnonzero(out["hit_maxiter"])
     if open_.size:
@@ -166,7 +169,13 @@ def multistart(inits: np.ndarray, weights, n, d, loss, cfg: FitConfig) -> dict:
         for k in ("params", "value", "grad_norm", "hit_maxiter"):
             out[k][order] = more[k]
         out["iterations"][order] = out["iterations"][order] + more["iterations"]
+        screened = np.ones(len(inits), bool)
+        screened[order] = False
+        screened &= out["hit_maxiter"]
+    else:
+        screened = np.zeros(len(inits), bool)
     out["polished"] = int(min(open_.size, cfg.polish_top))
+    out["screened_out"] = screened
     return out
 
 
@@ -190,7 +199,8 @@ def fit_law(n, d, loss, cfg: FitConfig = FitConfig(), weights=None, inits: np.nd
     diag.update({
         "starts": int(len(starts)),
         "starts_reaching_best": int(reached.sum()),
-        "starts_hit_maxiter": int(out["hit_maxiter"].sum()),
+        "starts_hit_maxiter": int((out["hit_maxiter"] & ~out["screened_out"]).sum()),
+        "starts_screened_out": int(out["screened_out"].sum()),
         "best_start_iterations": int(out["iterations"][best]),
         "best_start_grad_norm": float(out["grad_norm"][best]),
         "max_iterations": int(out["iterations"].max()),

@@ -1,0 +1,97 @@
+"""From results rows to ``laws.json`` entries: fit, bootstrap, diagnostics and holdout, per language.
+
+Holdout rules (``--holdout``) say which runs are the "larger" ones to predict:
+
+* ``params>=X`` / ``tokens>=X`` / ``compute>=X`` (compute = 6 N D): rows at or above a threshold;
+* ``largest=K``: rows of the K largest distinct model sizes.
+
+The law is fitted on the remaining rows and its relative error on the held-out rows is reported
+(mean and max), beside the in-sample error. Extrapolation is what users of a law need; the study
+reports no such check.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from codescale_jax.laws import bootstrap as boot_mod
+from codescale_jax.laws.fit import MIN_POINTS, FitConfig, LawFit, fit_law, predict
+from codescale_jax.laws.lawfile import law_entry
+
+
+def holdout_mask(n: np.ndarray, d: np.ndarray, rule: str) -> np.ndarray:
+    """Boolean mask of held-out points under ``rule`` (see module doc)."""
+    rule = rule.strip().replace(" ", "")
+    if rule.startswith("largest="):
+        k = int(rule.split("=", 1)[1])
+        sizes = np.unique(n)
+        if k < 1 or k >= sizes.size:
+            raise ValueError(f"holdout {rule!r}: need 1 <= K < {sizes.size} (distinct model sizes)")
+        return n >= sizes[-k]
+    for key, values in (("params", n), ("tokens", d), ("compute", 6.0 * n * d)):
+        if rule.startswith(key + ">="):
+            return values >= float(rule.split(">=", 1)[1])
+    raise ValueError(f"unknown holdout rule {rule!r}; use params>=X, tokens>=X, compute>=X or largest=K")
+
+
+def arrays(rows: list[dict]):
+    n = np.array([r["params"] for r in rows], dtype=np.float64)
+    d = np.array([r["tokens"] for r in rows], dtype=np.float64)
+    loss = np.array([r["loss"] for r in rows], dtype=np.float64)
+    runs = np.array([str(r["run_id"]) for r in rows])
+    return n, d, loss, runs
+
+
+def fit_language(rows: list[dict], cfg: FitConfig, n_boot: int = 200, seed: int = 0, holdout: str | None = None,
+                 keep_draws: int = 200, log=print, name: str = "") -> tuple[dict, LawFit, np.ndarray | None]:
+    """Fit one language: returns (laws.json entry, the fit, bootstrap thetas or None)."""
+    n, d, loss, runs = arrays(rows)
+    if n.size < MIN_POINTS:
+        raise ValueError(f"language {name!r}: {n.size} points; a 5-parameter law needs at least {MIN_POINTS}")
+    t0 = time.perf_counter()
+    f = fit_law(n, d, loss, cfg)
+    log(f"[{name}] fit {n.size} points in {time.perf_counter() - t0:.1f}s: objective {f.objective:.6g}, "
+        f"alpha_N {f.params.alpha_N:.4f}, alpha_D {f.params.alpha_D:.4f}, L_inf {f.params.L_inf:.4f}; "
+        f"{f.diagnostics['starts_reaching_best']}/{f.diagnostics['starts']} starts reached the best, "
+        f"{f.diagnostics['starts_screened_out']} screened out, {f.diagnostics['starts_hit_maxiter']} stopped at maxiter")
+    extra: dict = {"n_points": f.n_points, "n_runs": int(np.unique(runs).size), "objective": f.objective,
+                   "huber_delta": f.delta, "diagnostics": f.diagnostics}
+    thetas = None
+    if n_boot > 0:
+        t0 = time.perf_counter()
+        b = boot_mod.bootstrap_fit(f, n, d, loss, run_ids=runs, n_resamples=n_boot, seed=seed, cfg=cfg)
+        s = boot_mod.summarize(b)
+        extra["ci95"] = s["ci95"]
+        extra["se"] = s["se"]
+        extra["bootstrap"] = {"resamples": n_boot, "unit": "run", "n_runs": b.n_runs, "seed": seed,
+                              "refits_hit_maxiter": b.hit_maxiter}
+        thetas = b.thetas
+        if keep_draws > 0:
+            p = b.params()
+            extra["bootstrap_draws"] = [[float(p[k][i]) for k in ("A", "B", "alpha_N", "alpha_D", "L_inf")]
+                                        for i in range(min(keep_draws, n_boot))]
+        log(f"[{name}] {n_boot} bootstrap refits (by run, {b.n_runs} runs) in {time.perf_counter() - t0:.1f}s: "
+            f"alpha_N 95% [{s['ci95']['alpha_N'][0]:.4f}, {s['ci95']['alpha_N'][1]:.4f}]")
+    if holdout:
+        extra["holdout"] = holdout_report(n, d, loss, holdout, cfg)
+        log(f"[{name}] holdout {holdout}: mean rel. error {extra['holdout']['heldout_mean_rel_error']:.4f} on "
+            f"{extra['holdout']['n_heldout']} held-out points")
+    return law_entry(f.params, **extra), f, thetas
+
+
+def holdout_report(n, d, loss, rule: str, cfg: FitConfig) -> dict:
+    """Fit on the non-held-out points, report the relative error on the held-out ones."""
+    mask = holdout_mask(n, d, rule)
+    if mask.sum() == 0:
+        raise ValueError(f"holdout {rule!r} holds out no points")
+    if (~mask).sum() < MIN_POINTS:
+        raise ValueError(f"holdout {rule!r} leaves {(~mask).sum()} points to fit; need {MIN_POINTS}")
+    f = fit_law(n[~mask], d[~mask], loss[~mask], cfg)
+    pred = predict(f.theta, n[mask], d[mask])
+    rel = np.abs(pred - loss[mask]) / loss[mask]
+    return {"rule": rule, "n_fit": int((~mask).sum()), "n_heldout": int(mask.sum()),
+            "params_fit_on_subset": f.params.to_dict(),
+            "heldout_mean_rel_error": float(rel.mean()), "heldout_max_rel_error": float(rel.max()),
+            "insample_mean_rel_error": f.diagnostics["mean_rel_error"]}

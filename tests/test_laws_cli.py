@@ -1,0 +1,83 @@
+"""End to end: results CSV -> fit_laws -> laws.json -> allocate -> alloc.json (+ PNGs), and CLI errors."""
+
+import json
+
+import numpy as np
+import pytest
+
+from experiments import allocate as allocate_cli
+from experiments import fit_laws
+
+LAWS = {"python": (300.0, 1500.0, 0.30, 0.35, 1.5), "rust": (250.0, 3000.0, 0.33, 0.40, 1.1)}
+
+
+@pytest.fixture(scope="module")
+def laws_json(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("cli")
+    rng = np.random.default_rng(0)
+    lines = ["run_id,language,params,tokens,loss"]
+    for lang, (a, b, an, ad, e) in LAWS.items():
+        for n in np.geomspace(1e7, 3e9, 6):
+            for d in np.geomspace(1e9, 3e11, 5):
+                loss = (a * n ** -an + b * d ** -ad + e) * np.exp(0.003 * rng.standard_normal())
+                lines.append(f"{lang}-{n:.0f}-{d:.0f},{lang},{n},{d},{loss}")
+    csv = tmp / "results.csv"
+    csv.write_text("\n".join(lines) + "\n")
+    out = tmp / "laws.json"
+    rc = fit_laws.main(["--results", str(csv), "--out", str(out), "--starts", "coarse", "--bootstrap", "20",
+                        "--holdout", "largest=1", "--plot"])
+    assert rc == 0
+    return out
+
+
+def test_laws_json_contents(laws_json):
+    doc = json.loads(laws_json.read_text())
+    assert "non-embedding" in doc["units"]["N"] and "tokens" in doc["units"]["D"]
+    for lang, truth in LAWS.items():
+        e = doc["laws"][lang]
+        for k in ("A", "B", "alpha_N", "alpha_D", "L_inf", "ci95", "n_points", "objective", "diagnostics", "holdout"):
+            assert k in e, k
+        assert e["n_points"] == 30
+        assert e["alpha_N"] == pytest.approx(truth[2], abs=0.05)
+        assert set(e["ci95"]) >= {"A", "B", "alpha_N", "alpha_D", "L_inf", "N_opt_exponent", "D_opt_exponent"}
+        assert e["diagnostics"]["r2"] > 0.99 and e["diagnostics"]["mean_rel_error"] < 0.01
+        assert e["holdout"]["n_heldout"] == 5 and e["holdout"]["heldout_mean_rel_error"] < 0.02
+        # A and B are for raw counts: the file alone reproduces the predicted loss.
+        n, d = 1e9, 1e11
+        pred = e["A"] * n ** -e["alpha_N"] + e["B"] * d ** -e["alpha_D"] + e["L_inf"]
+        true = truth[0] * n ** -truth[2] + truth[1] * d ** -truth[3] + truth[4]
+        assert pred == pytest.approx(true, rel=0.01)
+    plots = laws_json.parent / "plots"
+    assert (plots / "fit_python.png").stat().st_size > 10_000
+    assert (plots / "residuals_rust.png").exists()
+
+
+def test_allocate_cli(laws_json, capsys):
+    out = laws_json.parent / "alloc.json"
+    rc = allocate_cli.main(["--laws", str(laws_json), "--params", "1e9", "--tokens", "1e11", "--out", str(out),
+                            "--min-share", "0.1", "--plot"])
+    assert rc == 0
+    table = capsys.readouterr().out
+    assert "python" in table and "uniform" in table
+    doc = json.loads(out.read_text())
+    shares = [doc["languages"][k]["share"] for k in LAWS]
+    assert sum(shares) == pytest.approx(1.0, abs=1e-9) and min(shares) >= 0.1 - 1e-9
+    assert doc["mean_loss"] <= doc["uniform_mean_loss"] + 1e-12
+    assert doc["bootstrap_spread"]["n_draws"] == 20
+    assert out.with_suffix(".png").stat().st_size > 5_000
+
+
+def test_cli_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("language,params,tokens\npython,1,2\n")
+    assert fit_laws.main(["--results", str(bad), "--out", str(tmp_path / "x.json")]) == 2
+    assert "missing column" in capsys.readouterr().err
+    few = tmp_path / "few.csv"
+    few.write_text("params,tokens,loss\n" + "".join(f"{1e6 * (i + 1)},{1e8},{2.0 - 0.1 * i}\n" for i in range(4)))
+    assert fit_laws.main(["--results", str(few), "--out", str(tmp_path / "x.json"), "--starts", "coarse"]) == 2
+    assert "at least 6" in capsys.readouterr().err
+    rc = allocate_cli.main(["--preset", "paper", "--languages", "python,java", "--params", "1e9", "--tokens", "1e11",
+                            "--out", str(tmp_path / "a.json")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "python: A, B" in err and "java: A, B" in err
