@@ -150,8 +150,12 @@ def test_task_fields_and_stop(translated):
         for task in rows:
             assert set(task) == {"task_id", "language", "prompt", "tests", "stop", "entry_point"}
             assert task["language"] == lang and task["stop"]
-            if lang != "python":  # the stop sequence must not occur in the prompt's tail or the tests' head
+            if lang != "python":
                 assert task["entry_point"] in task["prompt"]
+                # The completion is cut where the function's closing brace would be; the tests write
+                # that brace back, so a body cut at the stop sequence still makes a whole program.
+                assert task["tests"].startswith(task["stop"][0])
+                assert task["prompt"].rstrip().endswith("{")
 
 
 def test_java_task_text(problems):
