@@ -1,0 +1,167 @@
+"""The sweep runner: a plan of :class:`RunSpec` becomes run directories, run by worker subprocesses.
+
+Each spec owns ``<runs_dir>/<run_id>/``. Before starting, the sweep prints the plan (runs, FLOPs,
+ETA). A run whose ``result.json`` is present (and, for a run scored on extra languages, whose
+``eval/loss.json`` is present) is **skipped**; a run directory without them is **resumed**: the
+worker reruns the same ``python -m experiments.train`` command, and the trainer continues from its
+latest complete checkpoint. Up to ``workers`` runs go at once, each in its own process (so a crash
+or a NaN in one run never takes the others down); each worker's output goes to ``train.log`` in
+its run dir. A failed run is reported at the end and the others carry on; rerunning the sweep
+retries it.
+
+Results are collected with :func:`codescale_jax.study.results.load_results` from each run dir; the
+rows of runs scored on extra languages (bilingual synergy runs) are expanded to one row per
+language from ``eval/loss.json``. Every row gains ``experiment``, the spec's ``run_id`` and its ``tag``
+(if any).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from codescale_jax.study import plan as plan_lib
+from codescale_jax.study.plan import RunSpec
+from codescale_jax.study.results import load_results
+
+#: ``runner(spec, run_dir) -> exit status``; the default launches subprocesses.
+Runner = Callable[[RunSpec, Path], int]
+
+
+def run_dir(runs_dir: str | Path, spec: RunSpec) -> Path:
+    return Path(runs_dir) / spec.run_id
+
+
+def status(spec: RunSpec, runs_dir: str | Path) -> str:
+    """``finished`` (nothing to do), ``partial`` (will resume) or ``new``."""
+    d = run_dir(runs_dir, spec)
+    done = (d / "result.json").is_file()
+    if done and spec.eval_languages:
+        done = (d / "eval" / "loss.json").is_file()
+    if done:
+        return "finished"
+    return "partial" if (d / "config.json").is_file() else "new"
+
+
+def subprocess_runner(python: str = sys.executable, env: dict | None = None) -> Runner:
+    """Run ``python -m experiments.train`` (then ``experiments.evaluate --suite loss`` for runs with
+    extra languages) in a child process, appending its output to ``train.log``."""
+
+    def run(spec: RunSpec, d: Path) -> int:
+        d.mkdir(parents=True, exist_ok=True)
+        with open(d / "train.log", "a", encoding="utf-8") as log:
+            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {spec.run_id}\n")
+            log.flush()
+            if not (d / "result.json").is_file():
+                cmd = [python, "-m", "experiments.train", *spec.train_argv(str(d))]
+                rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy())
+                if rc != 0:
+                    return rc
+            if spec.eval_languages:
+                cmd = [python, "-m", "experiments.evaluate", "--run", str(d), "--suite", "loss",
+                       "--languages", ",".join(spec.eval_languages)]
+                return subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy())
+        return 0
+
+    return run
+
+
+@dataclasses.dataclass
+class SweepReport:
+    finished: list[str]  # ran to completion in this call
+    skipped: list[str]  # already finished before
+    failed: dict[str, int]  # run id -> exit status
+    wall_s: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def run_sweep(specs: Sequence[RunSpec], runs_dir: str | Path, *, workers: int = 1, runner: Runner | None = None,
+              flops_per_s: float = plan_lib.DEFAULT_FLOPS_PER_S, dry_run: bool = False,
+              print_fn: Callable[[str], None] = print) -> SweepReport:
+    """Print the plan, then run every unfinished spec with at most ``workers`` at a time."""
+    runs_dir = Path(runs_dir)
+    specs = plan_lib.dedupe(specs)
+    states = [status(s, runs_dir) for s in specs]
+    print_fn(plan_lib.format_plan(specs, [st == "finished" for st in states], workers, flops_per_s))
+    skipped = [s.run_id for s, st in zip(specs, states) if st == "finished"]
+    todo = [(s, st) for s, st in zip(specs, states) if st != "finished"]
+    if dry_run or not todo:
+        return SweepReport([], skipped, {}, 0.0)
+    if workers < 1:
+        raise ValueError(f"workers={workers}; use at least 1")
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    runner = runner or subprocess_runner()
+    lock = threading.Lock()
+    finished: list[str] = []
+    failed: dict[str, int] = {}
+    start = time.time()
+
+    def one(item: tuple[RunSpec, str]) -> None:
+        spec, st = item
+        d = run_dir(runs_dir, spec)
+        with lock:
+            print_fn(f"[sweep] {'resume' if st == 'partial' else 'start'} {spec.run_id}")
+        t0 = time.time()
+        try:
+            rc = runner(spec, d)
+        except Exception as exc:  # a broken runner must not hide the other runs' results
+            print_fn(f"[sweep] {spec.run_id}: runner raised {exc!r}")
+            rc = -1
+        with lock:
+            if rc == 0 and status(spec, runs_dir) == "finished":
+                finished.append(spec.run_id)
+                note = "done"
+            else:
+                failed[spec.run_id] = rc if rc != 0 else -2
+                note = f"FAILED (exit {rc}; see {d / 'train.log'})" if rc != 0 else "FAILED (no result.json written)"
+            n_done = len(finished) + len(failed)
+            elapsed = time.time() - start
+            left = elapsed / n_done * (len(todo) - n_done)
+            print_fn(f"[sweep] {n_done}/{len(todo)} {spec.run_id} {note} in {time.time() - t0:.0f}s; "
+                     f"elapsed {plan_lib.format_duration(elapsed)}, about {plan_lib.format_duration(left)} left")
+
+    with futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, todo))
+    report = SweepReport(finished, skipped, failed, time.time() - start)
+    print_fn(f"[sweep] {len(finished)} ran, {len(skipped)} skipped (finished before), {len(failed)} failed "
+             f"in {plan_lib.format_duration(report.wall_s)}")
+    for rid, rc in failed.items():
+        print_fn(f"[sweep] failed: {rid} (exit {rc}); rerun the same command to retry (it resumes)")
+    return report
+
+
+def collect(specs: Sequence[RunSpec], runs_dir: str | Path) -> list[dict]:
+    """Results rows of the finished specs (unfinished ones are left out)."""
+    rows: list[dict] = []
+    for spec in specs:
+        if status(spec, runs_dir) != "finished":
+            continue
+        d = run_dir(runs_dir, spec)
+        base_rows = load_results(d)
+        for row in base_rows:
+            row.update(experiment=spec.experiment, run_id=spec.run_id)
+            if spec.tag:
+                row["tag"] = spec.tag
+        if not spec.eval_languages:
+            rows.extend(base_rows)
+            continue
+        scored = json.loads((d / "eval" / "loss.json").read_text(encoding="utf-8"))["languages"]
+        for lang in spec.eval_languages:
+            entry = scored.get(lang, {})
+            if "loss" not in entry:
+                raise ValueError(f"{d / 'eval' / 'loss.json'}: no loss for {lang} ({entry.get('error', 'missing')}); "
+                                 f"delete that file and rerun the sweep to re-score the run")
+            row = dict(base_rows[0], language=lang, loss=float(entry["loss"]))
+            rows.append(row)
+    return rows

@@ -1,0 +1,38 @@
+"""micro: the main job on the embedded default corpus (seven code languages, CPU-sized).
+
+    python -m experiments.reproduce --preset micro --out runs/study-micro
+
+Per-language sweep: 4 sizes (micro-0.1m, 0.2m, 0.4m, 0.8m) x 4 budgets (16k, 32k, 64k, 128k tokens)
+x 7 code languages = 112 runs (byte tokenizer, sequence length 128, 8 rows per step: 16 to 125
+steps); the fit holds out the largest size and predicts it (the extrapolation check); synergy: 21
+bilingual 50:50 runs + 7 baselines at micro-0.2m, 64k tokens; pairing: paired vs shuffled at
+micro-0.1m/0.2m/0.4m, 64k tokens; allocation: micro-0.4m at 256k tokens, optimized vs uniform.
+148 training runs, two workers.
+
+Expected time: target <= 60 minutes on an idle 2-core CPU; NOT yet timed (the shared build box
+was too loaded to give a meaningful number). ``--dry-run`` prints the plan, FLOPs and an ETA.
+Expected result: seven fitted laws with bootstrap intervals, held-out error of the largest size
+per language, a 7x7 synergy heat map, and measured per-language losses of the two splits.
+"""
+
+from codescale_jax.study.presets import AllocationSpec, PairingSpec, StudyPreset, SynergySpec
+
+_CPU = ("data.seq_len=128", "train.batch_size=8", "data.eval_tokens=16384", "train.tensorboard=false",
+        "train.peak_flops=-1", "train.checkpoint_every=100", "train.log_every=25")
+
+PRESET = StudyPreset(
+    name="micro",
+    languages=("python", "java", "javascript", "typescript", "csharp", "go", "rust"),
+    models=("micro-0.1m", "micro-0.2m", "micro-0.4m", "micro-0.8m"),
+    budgets=(16_000, 32_000, 64_000, 128_000),
+    corpus="embedded",
+    settings=_CPU,
+    synergy=SynergySpec(model="micro-0.2m", tokens=64_000),
+    pairing=PairingSpec(models=("micro-0.1m", "micro-0.2m", "micro-0.4m"), tokens=64_000),
+    allocation=AllocationSpec(model="micro-0.4m", tokens=256_000, min_share=0.05),
+    holdout="largest=1",
+    bootstrap=100,
+    fit_starts="coarse",
+    workers=2,
+    flops_per_s=2e9,
+)
