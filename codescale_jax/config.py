@@ -107,6 +107,9 @@ class DataConfig:
     pair_share: float = 0.5  # token share of the pair component when strategy is paired/paired-prompt/shuffled
     parallel_programs: int = 200  # synthetic programs rendered into the pair component
     num_workers: int = 0  # Grain worker processes for the mixture pipeline
+    # Multi-process input: "documents" = each process reads its own share of the documents; "rows" =
+    # each process builds the global batch and keeps its rows (same batches for any process count).
+    host_split: str = "documents"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,12 +18,16 @@ from typing import Any
 
 import orbax.checkpoint as ocp
 
+from codescale_jax.parallel import distributed
+
 
 class Checkpointer:
     def __init__(self, directory: str | os.PathLike, keep: int = 2, async_save: bool = True):
         options = ocp.CheckpointManagerOptions(
             max_to_keep=max(1, keep), create=True, enable_async_checkpointing=async_save,
-            cleanup_tmp_directories=True)
+            cleanup_tmp_directories=True,
+            # Bound every cross-process barrier of a save (see codescale_jax.parallel.distributed).
+            async_options=ocp.options.AsyncOptions(timeout_secs=distributed.barrier_timeout_s()))
         self._mngr = ocp.CheckpointManager(os.path.abspath(directory), options=options,
                                            item_names=("state", "data"))
 

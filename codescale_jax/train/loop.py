@@ -137,11 +137,19 @@ def train(cfg: Config, workdir: str | Path, *, stop_after: int | None = None,
                          f"(data x fsdp of mesh {dict(mesh.shape)} times {jax.process_count()} processes)")
     tx = make_optimizer(cfg.optimizer, total)
     trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, total))
-    dataset = input_lib.train_dataset(cfg.data, cfg.train.batch_size // jax.process_count(), seed=cfg.train.seed,
-                                      process_index=jax.process_index(), process_count=jax.process_count())
+    if cfg.data.host_split not in ("documents", "rows"):
+        raise config_lib.ConfigError(f"data.host_split={cfg.data.host_split!r}; use 'documents' or 'rows'")
+    # "rows": every process reads the global batch and keeps its own rows (see _local_rows).
+    n_read, i_read = (1, 0) if cfg.data.host_split == "rows" else (jax.process_count(), jax.process_index())
+    dataset = input_lib.train_dataset(cfg.data, cfg.train.batch_size // n_read, seed=cfg.train.seed,
+                                      process_index=i_read, process_count=n_read)
     data_iter = iter(dataset)
     ckpt = Checkpointer(workdir / "checkpoints", keep=cfg.train.keep_checkpoints)
-    logger = MetricsLogger(workdir, tensorboard=cfg.train.tensorboard, print_fn=print_fn)
+    # Process 0 owns the run dir's logs; the others keep theirs apart so rows are not duplicated.
+    log_dir = workdir if jax.process_index() == 0 else workdir / "hosts" / str(jax.process_index())
+    log_dir.mkdir(parents=True, exist_ok=True)
+    logger = MetricsLogger(log_dir, tensorboard=cfg.train.tensorboard and jax.process_index() == 0,
+                           print_fn=print_fn)
     try:
         return _run(cfg, workdir, run_id, total, trainer, data_iter, ckpt, logger, stop_after, session_start)
     finally:
@@ -216,7 +224,7 @@ def _run(cfg, workdir, run_id, total, trainer, data_iter, ckpt, logger, stop_aft
     while step < end:
         rows = next(data_iter)
         counter.update(rows)
-        batch = trainer.device_batch(lm_batch(rows))
+        batch = trainer.device_batch(lm_batch(_local_rows(rows) if cfg.data.host_split == "rows" else rows))
         state, metrics = trainer.train_step(state, batch)
         step += 1
         pending.append((step, metrics))
