@@ -69,6 +69,7 @@ def _log(msg: str) -> None:
 
 
 def _tasks(args, langs):
+    from codescale_jax import languages
     from codescale_jax.eval import suites
 
     if args.benchmark == "synthetic":
@@ -85,6 +86,8 @@ def _tasks(args, langs):
         missing = {"task_id", "language", "prompt", "tests"} - set(t)
         if missing:
             raise SystemExit(f"{path}: task {i} lacks {sorted(missing)}")
+    for t in tasks:
+        t["language"] = languages.canonical(t["language"])
     return [t for t in tasks if t["language"] in langs], None
 
 

@@ -73,7 +73,7 @@ def synthetic_test_pairs(n_programs: int = 2000, seed: int = 0, split: str = "te
     if not picked:
         raise ParallelSetError(f"no synthetic program of {n_programs} falls in split {split!r}; raise n_programs")
     if progress is not None:
-        progress(f"generating {n_programs} synthetic programs to take the {len(picked)} of split {split!r}")
+        progress(f"rendering the {len(picked)} synthetic programs of split {split!r} (of {n_programs}) in {len(langs)} languages")
     # generate_programs(n, seed)[i] is generate_program(f"{seed}:{i}"): build only the picked ones.
     pairs = []
     for i in picked:
@@ -148,9 +148,15 @@ def target_batches(tok, pairs: Sequence[Pair], max_len: int, batch_size: int,
     if not fits:
         return [], stats
     packed = first_fit_rows(fits, max_len + 1)
-    batches = [lm_batch(b, weights=TARGET) for b in batches_of(packed.rows, batch_size)]
+    # The last batch is filled up with empty rows; drop them, long rows make padding expensive.
+    batches = [lm_batch(_nonempty_rows(b), weights=TARGET) for b in batches_of(packed.rows, batch_size)]
     stats["target_tokens"] = int(sum(float(b["loss_mask"].sum()) for b in batches))
     return batches, stats
+
+
+def _nonempty_rows(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    keep = rows["segment_ids"].any(axis=1)
+    return rows if keep.all() else {k: v[keep] for k, v in rows.items()}
 
 
 def loss_by_direction(score: Callable[[dict], tuple[float, float]], tok, groups: dict[Direction, list[Pair]], *,
