@@ -1,7 +1,7 @@
 """Input pipeline throughput against the train step that consumes it, and mixture accuracy.
 
     python -m experiments.bench_pipeline [--corpus-dir DIR] [--mixture SPEC|alloc.json] [--tokens 10e6]
-        [--model micro-1.6m] [--batch 16] [--seq 256] [--workers 0] [--tokenizer bytes|MODEL]
+        [--model micro-1.6m] [--batch 16] [--seq 256] [--workers 0] [--tokenizer bytes|MODEL] [--pairs N]
 
 Measures in one process: (1) tokens/s of the full mixture -> tokenize -> pack -> batch -> lm_batch
 pipeline over ``--tokens`` tokens, with the realised per-language token shares against the
@@ -37,6 +37,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=0, help="Grain worker processes")
     p.add_argument("--tokenizer", default="bytes")
     p.add_argument("--train-steps", type=int, default=5, help="timed train steps")
+    p.add_argument("--pairs", type=int, default=0, help="also pack translation eval pairs of N synthetic programs")
+    p.add_argument("--pair-seq", type=int, default=2048, help="row length for the translation eval packing")
     p.add_argument("--eval-chars", type=int, default=100, help="evaluation example size for first-fit packing")
     return p.parse_args(argv)
 
@@ -74,6 +76,19 @@ def bench_pipeline(pipe, tokens: int) -> tuple[float, dict, int]:
     dt = time.perf_counter() - t0
     it.close()
     return seen / dt, counter.shares(), seen
+
+
+def bench_translation_packing(n_programs: int, tok, seq: int) -> None:
+    """First-fit packing of translation eval pairs (held-out synthetic programs, all 42 directions)."""
+    from codescale_jax.data.pipeline_pairs import parse_directions, synthetic_parallel_corpus
+    from codescale_jax.data.pipeline_translation import translation_batches
+
+    corpus = synthetic_parallel_corpus(n_programs, seed=1)
+    _, stats = translation_batches(corpus, tok, parse_directions("all"), seq_len=seq, batch_size=8)
+    pad = sum(s["padding_fraction"] for s in stats.values()) / len(stats)
+    print(f"translation eval packing: {len(stats)} directions, {sum(s['pairs'] for s in stats.values())} pairs in "
+          f"{sum(s['rows'] for s in stats.values())} rows of {seq + 1}, mean padding fraction {pad:.3f}, "
+          f"{sum(s['dropped_too_long'] for s in stats.values())} pairs longer than a row left out", flush=True)
 
 
 def bench_train(model: str, batch: int, seq: int, steps: int, rows: dict) -> float:
@@ -139,6 +154,9 @@ def main(argv=None) -> int:
         print(f"first-fit eval packing {lang}: {n - packed.dropped} examples in {packed.rows['tokens'].shape[0]} rows "
               f"of {args.seq + 1}, padding fraction {packed.padding_fraction:.3f}, {packed.dropped} longer than a row "
               "left out", flush=True)
+
+    if args.pairs > 0:
+        bench_translation_packing(args.pairs, tok, args.pair_seq)
 
     rows = next(iter(pipe))
     train_rate = bench_train(args.model, args.batch, args.seq, args.train_steps, rows)

@@ -22,7 +22,8 @@ Changing the mixture when resuming: if the configured shares (hence weights) or 
 from the saved ones, ``set_state`` starts a new *phase*: every component continues at the position
 its stream had reached (its documents are not replayed from the start), and the new weights apply
 from the next batch on. The partially packed document and rows still buffered in the old phase are
-dropped; with ``num_workers > 0`` up to ``num_workers`` documents of the old phase may be read twice.
+dropped. With ``num_workers > 0`` the position is the sum of the per-worker positions (workers take
+mixture elements round-robin); the tests cover the phase change without workers.
 Per-language token counters (:class:`~.pipeline_encode.TokenCounter`) show the realised shares.
 """
 
@@ -37,7 +38,8 @@ import numpy as np
 
 from codescale_jax import languages
 from codescale_jax.data.packing import PackedRowsIterDataset
-from codescale_jax.data.pipeline_encode import LANGS, ChunkedDocuments, EncodeDocument, EncodePiece, token_count
+from codescale_jax.data.pipeline_encode import (LANGS, ChunkedDocuments, EncodeDocument, EncodePiece, TokenCounter,
+                                                token_count)
 from codescale_jax.data.pipeline_mixture import (MixtureError, MixtureMapDataset, Proportions, document_weights,
                                                  mean_document_tokens)
 
@@ -205,8 +207,6 @@ def language_components(docs_by_language: dict[str, Sequence[str]], proportions:
 
 def realized_shares(pipeline: MixturePipeline, tokens: int) -> dict[str, float]:
     """Token shares per language of the first ``tokens`` packed tokens (no model involved)."""
-    from codescale_jax.data.pipeline_encode import TokenCounter
-
     counter = TokenCounter()
     it = iter(pipeline)
     seen = 0
