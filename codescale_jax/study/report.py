@@ -1,0 +1,301 @@
+"""``report.md`` and its figures from a study directory (see :mod:`codescale_jax.study.stages`).
+
+Reads only files: ``results/*.csv``, ``laws.json``, ``alloc.json``. Each section says plainly when
+its data is missing (stage not run, failed, or not part of the preset) instead of showing
+anything made up. The comparison with the study (Yang et al., arXiv:2512.13472, via
+:mod:`codescale_jax.laws.presets`) states per finding whether this study's numbers agree, differ or
+cannot be compared. Sizes and budgets of a CPU preset are orders of magnitude below the study's,
+so agreement in *direction* is the most that can be expected; the report says so.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from codescale_jax import languages
+from codescale_jax.io_utils import atomic_write_text
+from codescale_jax.laws import presets as paper
+from codescale_jax.study import figures
+from codescale_jax.study.results import ResultsError, by_language, load_results
+
+LAW_KEYS = ("A", "B", "alpha_N", "alpha_D", "L_inf")
+#: Extrapolation target of the study issue: mean relative error on the held-out largest runs.
+EXTRAPOLATION_TARGET = 0.02
+
+
+def _rows(out: Path, stage: str) -> list[dict] | None:
+    path = out / "results" / f"{stage}.csv"
+    if not path.is_file():
+        return None
+    try:
+        return load_results(path)
+    except ResultsError:
+        return None
+
+
+def _json(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _missing(what: str, outcome: dict, stage: str) -> str:
+    why = outcome.get(stage, "stage not run")
+    return f"_No data: {what} ({stage}: {why})._\n"
+
+
+def _fmt_ci(entry: dict, key: str) -> str:
+    v = entry[key]
+    ci = (entry.get("ci95") or {}).get(key)
+    return f"{v:.4g} [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else f"{v:.4g}"
+
+
+def laws_section(out: Path, fig_dir: Path, outcome: dict) -> tuple[str, dict]:
+    from codescale_jax.laws.pipeline import holdout_mask
+
+    doc, rows = _json(out / "laws.json"), _rows(out, "scaling")
+    if not doc or not rows:
+        return "## Per-language laws\n\n" + _missing("no fitted laws", outcome, "fit"), {}
+    laws = doc["laws"]
+    groups = by_language(rows)
+    lines = ["## Per-language laws", "",
+             "L(N, D) = A N^-alpha_N + B D^-alpha_D + L_inf; N = non-embedding parameters, D = training tokens, "
+             "L in nats per token. Brackets: 95% bootstrap intervals (resampling runs).", "",
+             "| language | points | A | B | alpha_N | alpha_D | L_inf |", "|---|---|---|---|---|---|---|"]
+    for lang, e in laws.items():
+        lines.append(f"| {lang} | {e.get('n_points', '?')} | " + " | ".join(_fmt_ci(e, k) for k in LAW_KEYS) + " |")
+    lines.append("")
+    for lang, e in laws.items():
+        if lang not in groups:
+            continue
+        n = np.array([r["params"] for r in groups[lang]])
+        d = np.array([r["tokens"] for r in groups[lang]])
+        loss = np.array([r["loss"] for r in groups[lang]])
+        held = holdout_mask(n, d, e["holdout"]["rule"]) if e.get("holdout") else None
+        png = figures.plot_law(lang, n, d, loss, [e[k] for k in LAW_KEYS], e.get("bootstrap_draws") or [],
+                               fig_dir / f"law_{lang}.png", heldout=held)
+        lines.append(f"![{lang}]({png.name})")
+    lines.append("")
+    return "\n".join(lines), laws
+
+
+def extrapolation_section(laws: dict, outcome: dict) -> tuple[str, float | None]:
+    checks = {l: e["holdout"] for l, e in laws.items() if e.get("holdout")}
+    if not checks:
+        return "## Extrapolation check\n\n" + _missing("no holdout fits in laws.json", outcome, "fit"), None
+    lines = ["## Extrapolation check", "",
+             "Each law refitted without the held-out runs, then asked to predict them.", "",
+             "| language | rule | fit on | held out | mean rel. error | max rel. error | in-sample |",
+             "|---|---|---|---|---|---|---|"]
+    for lang, h in checks.items():
+        lines.append(f"| {lang} | {h['rule']} | {h['n_fit']} | {h['n_heldout']} | {100 * h['heldout_mean_rel_error']:.2f}% "
+                     f"| {100 * h['heldout_max_rel_error']:.2f}% | {100 * h['insample_mean_rel_error']:.2f}% |")
+    mean = float(np.mean([h["heldout_mean_rel_error"] for h in checks.values()]))
+    verdict = "meets" if mean <= EXTRAPOLATION_TARGET else "misses"
+    lines += ["", f"Mean over languages: **{100 * mean:.2f}%**; this {verdict} the <= "
+                  f"{100 * EXTRAPOLATION_TARGET:.0f}% target.", ""]
+    return "\n".join(lines), mean
+
+
+def synergy_section(out: Path, fig_dir: Path, outcome: dict):
+    from codescale_jax.laws.synergy import synergy_from_rows
+
+    rows = _rows(out, "synergy")
+    if not rows:
+        return "## Synergy\n\n" + _missing("no synergy runs", outcome, "synergy"), None
+    present = {r["language"] for r in rows}
+    order = [l for l in languages.ALL_LANGUAGES if l in present] + sorted(present - set(languages.ALL_LANGUAGES))
+    try:
+        syn = synergy_from_rows(rows, order)
+    except ValueError as exc:
+        return f"## Synergy\n\n_No usable synergy matrix: {exc}._\n", None
+    rel = 100 * syn.relative
+    png = figures.plot_heatmap(rel, syn.languages, "Synergy: loss reduction of target vs target alone (%)",
+                               fig_dir / "synergy.png", cbar_label="% (positive: the mix helps)")
+    lines = ["## Synergy", "", "Delta(i, j) = L(i alone) - L(i + j, 50:50), relative to L(i alone); "
+             "rows: target, columns: auxiliary. Positive means the auxiliary language helps.", "",
+             "| target \\ aux | " + " | ".join(syn.languages) + " |", "|---" * (len(syn.languages) + 1) + "|"]
+    for i, t in enumerate(syn.languages):
+        cells = [("-" if i == j else ("" if math.isnan(rel[i, j]) else f"{rel[i, j]:+.2f}%"))
+                 for j in range(len(syn.languages))]
+        lines.append(f"| {t} | " + " | ".join(cells) + " |")
+    lines += ["", f"![synergy]({png.name})", ""]
+    return "\n".join(lines), syn
+
+
+def pairing_section(out: Path, fig_dir: Path, outcome: dict):
+    rows = _rows(out, "pairing")
+    head = "## Parallel pairing\n\n"
+    missing_matrix = ("_The 7x7 translation-loss matrix (seen vs unseen directions) is not produced by this "
+                      "study driver yet: run `python -m experiments.evaluate --run RUN --suite translation --plot` "
+                      "on a pairing run._\n")
+    if not rows:
+        return head + _missing("no pairing runs", outcome, "pairing") + "\n" + missing_matrix, None
+    series: dict[str, dict[float, list[float]]] = {}
+    for r in rows:
+        series.setdefault(str(r.get("strategy", "?")), {}).setdefault(r["params"], []).append(r["loss"])
+    curves = {s: (np.array(sorted(v)), np.array([np.mean(v[k]) for k in sorted(v)])) for s, v in series.items()}
+    png = figures.plot_pairing(curves, fig_dir / "pairing.png", "validation loss on the scored language")
+    lines = [head.rstrip(), "", "Validation loss of the scored language (see the preset) after training with the "
+             "pair component, per strategy and size.", "", "| N | " + " | ".join(curves) + " |",
+             "|---" * (len(curves) + 1) + "|"]
+    sizes = sorted({n for c in curves.values() for n in c[0]})
+    for n in sizes:
+        cells = [f"{c[1][list(c[0]).index(n)]:.4f}" if n in c[0] else "" for c in curves.values()]
+        lines.append(f"| {n:.3g} | " + " | ".join(cells) + " |")
+    lines += ["", f"![pairing]({png.name})", "", missing_matrix]
+    return "\n".join(lines), curves
+
+
+def allocation_section(out: Path, fig_dir: Path, outcome: dict):
+    alloc, rows = _json(out / "alloc.json"), _rows(out, "allocation")
+    if not alloc:
+        return "## Allocation\n\n" + _missing("no alloc.json", outcome, "allocation"), None
+    langs = list(alloc["languages"])
+    per = alloc["languages"]
+    predicted = {l: per[l]["predicted_loss"] / per[l]["uniform_predicted_loss"] - 1 for l in langs}
+    measured_loss: dict[str, dict[str, float]] = {}
+    for r in rows or []:
+        measured_loss.setdefault(str(r.get("tag", "")), {})[r["language"]] = r["loss"]
+    opt, uni = measured_loss.get("optimized", {}), measured_loss.get("uniform", {})
+    measured = {l: opt[l] / uni[l] - 1 for l in langs if l in opt and l in uni}
+    png = figures.plot_allocation_outcome(langs, [per[l]["share"] for l in langs],
+                                          [per[l]["uniform_share"] for l in langs], predicted, measured,
+                                          fig_dir / "allocation.png")
+    lines = ["## Allocation", "", f"N = {alloc['N_non_embedding_params']:.4g}, D = {alloc['D_total_tokens']:.4g} "
+             "tokens; predicted losses from the fitted laws, measured ones from training both splits.", "",
+             "| language | share | uniform | predicted opt. | predicted unif. | measured opt. | measured unif. | measured change |",
+             "|---|---|---|---|---|---|---|---|"]
+    for l in langs:
+        m = f"{100 * measured[l]:+.2f}%" if l in measured else "no data"
+        lines.append(f"| {l} | {per[l]['share']:.3f} | {per[l]['uniform_share']:.3f} | {per[l]['predicted_loss']:.4f} | "
+                     f"{per[l]['uniform_predicted_loss']:.4f} | {opt.get(l, float('nan')):.4f} | "
+                     f"{uni.get(l, float('nan')):.4f} | {m} |")
+    result = None
+    if measured and len(measured) == len(langs):
+        mo, mu = np.mean([opt[l] for l in langs]), np.mean([uni[l] for l in langs])
+        worst = max(measured, key=measured.get)
+        result = {"mean_change": mo / mu - 1, "worst": worst, "worst_change": measured[worst]}
+        ok = mo < mu and measured[worst] <= 0.01
+        lines += ["", f"Measured mean loss: optimized {mo:.4f} vs uniform {mu:.4f} ({100 * result['mean_change']:+.2f}%); "
+                      f"worst language {worst} {100 * measured[worst]:+.2f}%. Target (mean lower, no language worse by "
+                      f"more than 1%): **{'met' if ok else 'not met'}**."]
+    else:
+        lines += ["", _missing("measured losses of both splits", outcome, "allocation").strip()]
+    lines += ["", f"![allocation]({png.name})", ""]
+    return "\n".join(lines), result
+
+
+def _rank_agreement(ours: dict[str, float], theirs: dict[str, float]) -> float | None:
+    common = [l for l in ours if l in theirs]
+    if len(common) < 3:
+        return None
+    from scipy.stats import kendalltau
+
+    return float(kendalltau([ours[l] for l in common], [theirs[l] for l in common]).statistic)
+
+
+def comparison_section(laws: dict, syn, pairing, alloc_result) -> str:
+    """Side by side with the study's findings; each line says agree / differ / cannot compare."""
+    lines = ["## Side by side with the study", "",
+             f"Reference: {paper.CITATION}. The study's sizes are 0.1-3.1B parameters and 2-64B tokens; a CPU preset's "
+             "are about 1e5-1e6 parameters and 1e4-1e5 tokens, and the study does not state its units of N and D, "
+             "so only directions and orderings are compared. The study's synergy numbers are over its seven "
+             "languages; this run's over the pairs it measured.", "", "| finding | study | this run | verdict |", "|---|---|---|---|"]
+    ref = paper.PER_LANGUAGE
+    if laws:
+        common = [l for l in laws if l in ref]
+        ours_floor = {l: laws[l]["L_inf"] for l in common}
+        tau = _rank_agreement(ours_floor, {l: ref[l][2] for l in common})
+        order_o = " < ".join(sorted(common, key=ours_floor.get))
+        order_p = " < ".join(sorted(common, key=lambda l: ref[l][2]))
+        verdict = "no data" if tau is None else ("agree" if tau > 0.5 else ("partly" if tau > 0 else "differ"))
+        lines.append(f"| ordering of floors L_inf | {order_p} | {order_o} | {verdict} (Kendall tau "
+                     f"{'n/a' if tau is None else f'{tau:.2f}'}) |")
+        for key, idx in (("alpha_N", 0), ("alpha_D", 1)):
+            tau = _rank_agreement({l: laws[l][key] for l in common}, {l: ref[l][idx] for l in common})
+            ours = ", ".join(f"{l} {laws[l][key]:.3f}" for l in common)
+            theirs = ", ".join(f"{l} {ref[l][idx]:.3f}" for l in common)
+            verdict = "no data" if tau is None else ("agree" if tau > 0.5 else ("partly" if tau > 0 else "differ"))
+            lines.append(f"| {key} per language (rank) | {theirs} | {ours} | {verdict} (Kendall tau "
+                         f"{'n/a' if tau is None else f'{tau:.2f}'}) |")
+        data_wins = []
+        for l in common:
+            e = laws[l]
+            n, d = e.get("_n_max"), e.get("_d_max")
+            if n is None or d is None:
+                continue
+            base = figures.law_curve([e[k] for k in LAW_KEYS], n, d)
+            gain_d = base - figures.law_curve([e[k] for k in LAW_KEYS], n, 2 * d)
+            gain_n = base - figures.law_curve([e[k] for k in LAW_KEYS], 2 * n, d)
+            data_wins.append((l, bool(gain_d > gain_n)))
+        if data_wins:
+            yes = [l for l, w in data_wins if w]
+            verdict = "agree" if len(yes) == len(data_wins) else ("partly" if yes else "differ")
+            lines.append(f"| doubling data beats doubling parameters, every language | yes (alpha_D > alpha_N in every "
+                         f"language) | at the largest grid point: {len(yes)}/{len(data_wins)} languages "
+                         f"({', '.join(yes) or 'none'}) | {verdict} |")
+    else:
+        lines.append("| per-language laws | Figure 2 | no fitted laws | no data |")
+    if syn is not None:
+        rel = syn.relative
+        off = ~np.eye(len(syn.languages), dtype=bool) & np.isfinite(rel)
+        ref_rel = paper.synergy_table().relative
+        ref_off = ~np.eye(len(paper.SYNERGY_LANGUAGES), dtype=bool)
+        ours_pos, ref_pos = float((rel[off] > 0).mean()) if off.any() else float("nan"), float((ref_rel[ref_off] > 0).mean())
+        lines.append(f"| sign of synergy (share of pairs that help) | {100 * ref_pos:.0f}% (Python is the exception) "
+                     f"| {100 * ours_pos:.0f}% of {int(off.sum())} measured pairs | "
+                     f"{'agree' if abs(ours_pos - ref_pos) < 0.25 else 'differ'} |")
+        lines.append(f"| size of synergy (mean relative gain) | {100 * ref_rel[ref_off].mean():+.2f}% | "
+                     f"{100 * rel[off].mean():+.2f}% | {'agree' if np.sign(rel[off].mean()) == np.sign(ref_rel[ref_off].mean()) else 'differ'} in sign |")
+    else:
+        lines.append("| synergy | Table 1 | no synergy runs | no data |")
+    if pairing and "paired" in pairing and "shuffled" in pairing:
+        p, s = pairing["paired"], pairing["shuffled"]
+        common = [n for n in p[0] if n in s[0]]
+        wins = sum(p[1][list(p[0]).index(n)] < s[1][list(s[0]).index(n)] for n in common)
+        lines.append(f"| parallel pairing lowers loss | yes, at every size (Fig. 3, Table 3) | paired lower at {wins}/"
+                     f"{len(common)} sizes (loss of the scored language, not translation loss) | "
+                     f"{'agree' if wins == len(common) and common else ('partly' if wins else 'differ')} |")
+    else:
+        lines.append("| parallel pairing | Fig. 3, Table 3 | no paired/shuffled runs | no data |")
+    if alloc_result:
+        lines.append(f"| optimized allocation beats uniform | yes (BLEU 13.3 -> 13.9, Pass@1 19.8 -> 21.3; inferred) | "
+                     f"mean validation loss {100 * alloc_result['mean_change']:+.2f}% | "
+                     f"{'agree' if alloc_result['mean_change'] < 0 else 'differ'} (different metric) |")
+    else:
+        lines.append("| optimized allocation | Fig. 5 | no measured allocation runs | no data |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(out: str | Path, preset_name: str = "", outcome: dict | None = None) -> Path:
+    """Write ``OUT/report/report.md`` and its PNGs; returns the path of report.md."""
+    out = Path(out)
+    outcome = outcome or {}
+    fig_dir = out / "report"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    laws_md, laws = laws_section(out, fig_dir, outcome)
+    scaling = _rows(out, "scaling") or []
+    for lang, rs in by_language(scaling).items():
+        if lang in laws:
+            laws[lang]["_n_max"] = max(r["params"] for r in rs)
+            laws[lang]["_d_max"] = max(r["tokens"] for r in rs)
+    extra_md, mean_err = extrapolation_section(laws, outcome)
+    syn_md, syn = synergy_section(out, fig_dir, outcome)
+    pair_md, pairing = pairing_section(out, fig_dir, outcome)
+    alloc_md, alloc_result = allocation_section(out, fig_dir, outcome)
+    head = [f"# Multilingual code scaling study: report{f' (preset {preset_name})' if preset_name else ''}", ""]
+    if outcome:
+        head += ["Stages: " + "; ".join(f"{k}: {v}" for k, v in outcome.items()), ""]
+    head += ["Headline: " + "; ".join(filter(None, [
+        f"{len(laws)} laws fitted from {len(scaling)} runs" if laws else "no laws fitted",
+        f"extrapolation error {100 * mean_err:.2f}% (target <= 2%)" if mean_err is not None else None,
+        f"optimized vs uniform measured mean loss {100 * alloc_result['mean_change']:+.2f}%" if alloc_result else None,
+    ])) + ".", ""]
+    text = "\n".join(head + [laws_md, extra_md, syn_md, pair_md, alloc_md, comparison_section(laws, syn, pairing,
+                                                                                               alloc_result)])
+    path = fig_dir / "report.md"
+    atomic_write_text(path, text)
+    return path

@@ -1,0 +1,97 @@
+"""Plan expansion, stable run ids, FLOP totals and the presets."""
+
+from __future__ import annotations
+
+import pytest
+
+from codescale_jax.model.counting import flops_per_token
+from codescale_jax.model.ladder import model_config
+from codescale_jax.study import plan, presets
+from experiments.presets import NAMES, docstring, load
+
+
+def test_grid_expands_full_factorial_with_canonical_languages():
+    g = plan.Grid("scaling", ("py", "rs"), ("micro-0.1m", "micro-0.2m"), (1e3, 2e3, 4e3), seeds=(0, 1))
+    specs = plan.expand(g)
+    assert len(specs) == 2 * 2 * 3 * 2
+    assert {s.language for s in specs} == {"python", "rust"}
+    assert len({s.run_id for s in specs}) == len(specs)
+
+
+def test_run_id_is_stable_and_changes_with_any_setting():
+    a = plan.RunSpec("scaling", "python", "micro-0.1m", 2000)
+    assert a.run_id == plan.RunSpec("scaling", "python", "micro-0.1m", 2000).run_id
+    assert a.run_id.startswith("scaling-python-micro-0.1m-2e3-monolingual-s0-")
+    changed = [plan.RunSpec("scaling", "python", "micro-0.1m", 2000, overrides=("data.seq_len=64",)),
+               plan.RunSpec("scaling", "python", "micro-0.1m", 2000, seed=1),
+               plan.RunSpec("scaling", "python", "micro-0.1m", 2000, mixture="python=0.5,java=0.5"),
+               plan.RunSpec("scaling", "python", "micro-0.1m", 2000, tag="uniform")]
+    assert len({a.run_id} | {c.run_id for c in changed}) == 5
+
+
+def test_train_argv_carries_every_setting():
+    s = plan.RunSpec("synergy", "java", "micro-0.2m", 4096, seed=3, mixture="java=0.5,go=0.5",
+                     overrides=("data.seq_len=64",))
+    argv = s.train_argv("runs/x")
+    assert argv[:8] == ["--model", "micro-0.2m", "--language", "java", "--tokens", "4096", "--workdir", "runs/x"]
+    sets = [argv[i + 1] for i, a in enumerate(argv) if a == "--set"]
+    assert sets == ["data.seq_len=64", "train.seed=3", "data.mixture=java=0.5,go=0.5"]
+
+
+def test_synergy_specs_count_and_eval_languages():
+    langs = ("python", "java", "javascript", "typescript", "csharp", "go", "rust")
+    specs = plan.synergy_specs(langs, "micro-0.1m", 1000)
+    assert len(specs) == 28
+    pairs = [s for s in specs if s.eval_languages]
+    assert len(pairs) == 21 and all(len(s.eval_languages) == 2 for s in pairs)
+    with pytest.raises(ValueError, match="two distinct"):
+        plan.synergy_specs(("python", "py"), "micro-0.1m", 1000)
+
+
+def test_flops_use_the_model_counting_formula():
+    s = plan.RunSpec("scaling", "python", "micro-0.4m", 10_000, overrides=("data.seq_len=64",))
+    expected = flops_per_token(model_config("micro-0.4m"), 64, plan.BYTE_VOCAB) * 10_000
+    assert plan.run_flops(s) == pytest.approx(expected)
+    summ = plan.summarize([s, s], finished=[True, False], workers=2, flops_per_s=1e9, overhead_s=0)
+    assert summ.to_run == 1 and summ.remaining_flops == pytest.approx(expected)
+    assert summ.eta_s == pytest.approx(expected / 1e9 / 2)
+
+
+def test_format_tokens():
+    assert plan.format_tokens(2e6) == "2e6"
+    assert plan.format_tokens(1.5e6) == "1.5e6"
+    assert plan.format_tokens(64e9) == "6.4e10"
+    with pytest.raises(ValueError):
+        plan.format_tokens(0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_presets_load_check_and_document_themselves(name):
+    p = load(name)
+    presets.check(p)
+    doc = docstring(name)
+    assert f"--preset {name}" in doc and "Expected" in doc
+    specs = presets.all_planned_specs(p, "corpus")
+    assert len(specs) == len({s.run_id for s in specs})
+
+
+def test_micro_has_enough_points_per_language():
+    p = load("micro")
+    assert len(p.models) >= 4 and len(p.budgets) >= 4 and len(p.code_languages()) == 7
+    assert len(presets.synergy_run_specs(p, "c")) == 28
+
+
+def test_unknown_preset_and_too_small_grid_are_rejected():
+    with pytest.raises(ValueError, match="unknown preset"):
+        load("huge")
+    tiny = presets.StudyPreset("t", ("python",), ("micro-0.1m",), (1e3, 2e3))
+    with pytest.raises(ValueError, match="points per language"):
+        presets.check(tiny)
+
+
+def test_paper_plan_total_compute(capsys):
+    from experiments import reproduce
+
+    assert reproduce.main(["--preset", "paper", "--out", "unused-paper-dir"]) == 0
+    text = capsys.readouterr().out
+    assert "460 runs" in text and "plan-only" in text

@@ -1,0 +1,93 @@
+"""Sweep runner: skip finished runs, resume unfinished ones, isolate failures, collect rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from codescale_jax.study import plan, sweep
+
+
+def _specs():
+    return plan.expand(plan.Grid("scaling", ("python", "java"), ("micro-0.1m",), (1000, 2000)))
+
+
+class FakeRunner:
+    """Writes what the trainer writes; ``interrupt`` run ids stop half way once (config, no result)."""
+
+    def __init__(self, interrupt=(), fail=()):
+        self.calls: list[str] = []
+        self.interrupt, self.fail = set(interrupt), set(fail)
+
+    def __call__(self, spec: plan.RunSpec, d: Path) -> int:
+        self.calls.append(spec.run_id)
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "config.json").write_text("{}")
+        if spec.run_id in self.fail:
+            return 3
+        if spec.run_id in self.interrupt:
+            self.interrupt.discard(spec.run_id)
+            return 1
+        mix = {k: float(v) for k, v in (i.split("=") for i in spec.mixture.split(","))} if spec.mixture else \
+            {spec.language: 1.0}
+        row = {"language": spec.language, "params": 1e5, "tokens": spec.tokens, "loss": 4.0 - spec.tokens / 1e4,
+               "mixture": mix, "strategy": spec.strategy, "seed": spec.seed}
+        (d / "result.json").write_text(json.dumps(row))
+        if spec.eval_languages:
+            (d / "eval").mkdir(exist_ok=True)
+            scores = {l: {"loss": 3.0 + k, "tokens": 100} for k, l in enumerate(spec.eval_languages)}
+            (d / "eval" / "loss.json").write_text(json.dumps({"languages": scores}))
+        return 0
+
+
+def test_runs_then_skips_finished(tmp_path):
+    specs, runner = _specs(), FakeRunner()
+    rep = sweep.run_sweep(specs, tmp_path, workers=2, runner=runner, print_fn=lambda s: None)
+    assert sorted(rep.finished) == sorted(s.run_id for s in specs) and rep.ok
+    again = FakeRunner()
+    rep2 = sweep.run_sweep(specs, tmp_path, workers=2, runner=again, print_fn=lambda s: None)
+    assert again.calls == [] and len(rep2.skipped) == len(specs)
+
+
+def test_unfinished_run_is_resumed_and_failures_reported(tmp_path):
+    specs = _specs()
+    first = FakeRunner(interrupt={specs[0].run_id}, fail={specs[1].run_id})
+    lines: list[str] = []
+    rep = sweep.run_sweep(specs, tmp_path, workers=1, runner=first, print_fn=lines.append)
+    assert set(rep.failed) == {specs[0].run_id, specs[1].run_id}
+    assert any("FAILED" in l for l in lines)
+    assert sweep.status(specs[0], tmp_path) == "partial"
+    second = FakeRunner()
+    lines = []
+    rep2 = sweep.run_sweep(specs, tmp_path, workers=1, runner=second, print_fn=lines.append)
+    assert sorted(second.calls) == sorted([specs[0].run_id, specs[1].run_id])
+    assert any(l.startswith("[sweep] resume") for l in lines) and rep2.ok
+
+
+def test_dry_run_prints_plan_and_runs_nothing(tmp_path):
+    runner, lines = FakeRunner(), []
+    sweep.run_sweep(_specs(), tmp_path, runner=runner, dry_run=True, print_fn=lines.append)
+    assert runner.calls == [] and "training FLOPs" in lines[0] and "ETA" in lines[0]
+
+
+def test_collect_expands_extra_languages(tmp_path):
+    specs = plan.synergy_specs(("python", "java"), "micro-0.1m", 1000)
+    sweep.run_sweep(specs, tmp_path, runner=FakeRunner(), print_fn=lambda s: None)
+    rows = sweep.collect(specs, tmp_path)
+    pair = [r for r in rows if len(r["mixture"]) == 2]
+    assert sorted(r["language"] for r in pair) == ["java", "python"]
+    assert {r["loss"] for r in pair} == {3.0, 4.0}
+    assert all(r["experiment"] == "synergy" for r in rows) and len(rows) == 4
+
+
+def test_subprocess_runner_runs_the_trainer_command(tmp_path):
+    """The default runner launches ``python -m experiments.train`` with the spec's arguments."""
+    fake_python = tmp_path / "py.sh"
+    fake_python.write_text("#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/argv.txt\"\nexit 7\n")
+    fake_python.chmod(0o755)
+    spec = plan.RunSpec("scaling", "python", "micro-0.1m", 1000)
+    rc = sweep.subprocess_runner(python=str(fake_python))(spec, tmp_path / "run")
+    assert rc == 7
+    argv = (tmp_path / "argv.txt").read_text().split()
+    assert argv[:2] == ["-m", "experiments.train"] and "--workdir" in argv
+    assert (tmp_path / "run" / "train.log").is_file()
