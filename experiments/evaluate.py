@@ -15,16 +15,16 @@ directions; ``--pairs`` takes a JSONL of ``src_lang, tgt_lang, src, tgt``. Seen 
 run's trained pair directions) are marked ``*`` and outlined in the ``--plot`` heat maps
 (``translation_loss.png``, ``translation_bleu.png`` beside the JSON).
 
-Expected cost on the 2-core CPU box with a micro model: ``loss`` seconds per language;
-``translation`` minutes (BLEU decodes up to ``--max-new-tokens`` per pair: lower ``--bleu-pairs``
-or pass ``--bleu-pairs 0`` to skip it); ``canonical`` on the synthetic tasks about a minute per
-language for the compiled ones.
+Measured on the busy 2-core CPU box with a 0.1M-parameter model (BUILD_NOTES.md, Evaluation):
+``loss`` about 20 s for 8k tokens; ``translation --languages python,go,rust --limit 1 --max-len 4096
+--bleu-pairs 1 --max-new-tokens 128`` 2.5 min (the full 42 directions x 94 programs is a job for an
+accelerator: long pairs make the CPU's reference attention slow; ``--bleu-pairs 0`` skips decoding);
+``canonical`` 2.5 samples/s over the seven languages with 2 workers (12 samples/s for Python alone).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 

@@ -286,10 +286,13 @@ def plot_matrix(m: Sequence[Sequence], langs: Sequence[str], path: str | Path, t
     ax.set_ylabel("source")
     ax.set_title(title)
     seen = set(seen)
+    lo, hi = np.nanmin(arr) if np.isfinite(arr).any() else 0.0, np.nanmax(arr) if np.isfinite(arr).any() else 1.0
     for i, a in enumerate(langs):
         for j, b in enumerate(langs):
             if not np.isnan(arr[i, j]):
-                ax.text(j, i, fmt.format(arr[i, j]), ha="center", va="center", color="w", fontsize=8)
+                light = hi > lo and (arr[i, j] - lo) / (hi - lo) > 0.6  # viridis is light at the top
+                ax.text(j, i, fmt.format(arr[i, j]), ha="center", va="center", color="k" if light else "w",
+                        fontsize=8)
             if (a, b) in seen:
                 ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2))
     fig.tight_layout()
