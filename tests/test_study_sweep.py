@@ -45,8 +45,10 @@ def test_runs_then_skips_finished(tmp_path):
     rep = sweep.run_sweep(specs, tmp_path, workers=2, runner=runner, print_fn=lambda s: None)
     assert sorted(rep.finished) == sorted(s.run_id for s in specs) and rep.ok
     again = FakeRunner()
-    rep2 = sweep.run_sweep(specs, tmp_path, workers=2, runner=again, print_fn=lambda s: None)
+    lines: list[str] = []
+    rep2 = sweep.run_sweep(specs, tmp_path, workers=2, runner=again, print_fn=lines.append)
     assert again.calls == [] and len(rep2.skipped) == len(specs)
+    assert lines[-1] == f"[sweep] 0 ran, {len(specs)} skipped (finished before), 0 failed"
 
 
 def test_unfinished_run_is_resumed_and_failures_reported(tmp_path):

@@ -96,7 +96,10 @@ def run_sweep(specs: Sequence[RunSpec], runs_dir: str | Path, *, workers: int = 
     print_fn(plan_lib.format_plan(specs, [st == "finished" for st in states], workers, flops_per_s))
     skipped = [s.run_id for s, st in zip(specs, states) if st == "finished"]
     todo = [(s, st) for s, st in zip(specs, states) if st != "finished"]
-    if dry_run or not todo:
+    if dry_run:
+        return SweepReport([], skipped, {}, 0.0)
+    if not todo:
+        print_fn(f"[sweep] 0 ran, {len(skipped)} skipped (finished before), 0 failed")
         return SweepReport([], skipped, {}, 0.0)
     if workers < 1:
         raise ValueError(f"workers={workers}; use at least 1")

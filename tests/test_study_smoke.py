@@ -1,0 +1,35 @@
+"""The ``smoke`` preset end to end with the real trainer, fitter and allocator (slow: 25 tiny runs).
+
+Every stage must finish and leave its files; the report must carry the two fitted laws, the
+extrapolation table, the synergy cell, the pairing curves and the measured allocation.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from codescale_jax.study.results import load_results
+
+
+@pytest.mark.slow
+def test_smoke_preset_end_to_end(tmp_path, capsys):
+    from experiments import reproduce
+
+    out = tmp_path / "study"
+    assert reproduce.main(["--preset", "smoke", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "training FLOPs" in printed and "ETA" in printed
+    scaling = load_results(out / "results" / "scaling.csv")
+    assert len(scaling) == 18 and {r["language"] for r in scaling} == {"python", "java"}
+    assert len(load_results(out / "results" / "synergy.csv")) == 4  # one pair scored twice + two baselines
+    assert len(load_results(out / "results" / "pairing.csv")) == 2
+    arms = load_results(out / "results" / "allocation.csv")
+    assert sorted((r["tag"], r["language"]) for r in arms) == [
+        ("optimized", "java"), ("optimized", "python"), ("uniform", "java"), ("uniform", "python")]
+    text = (out / "report" / "report.md").read_text()
+    assert "_No data" not in text.split("## Parallel pairing")[0]  # laws, extrapolation, synergy are filled
+    for png in ("law_python.png", "law_java.png", "synergy.png", "pairing.png", "allocation.png"):
+        assert (out / "report" / png).is_file(), png
+    # a second call skips every finished training run
+    assert reproduce.main(["--preset", "smoke", "--out", str(out), "--stages", "scaling"]) == 0
+    assert "18 skipped (finished before)" in capsys.readouterr().out
