@@ -28,6 +28,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=5, help="timed steps per round")
     p.add_argument("--rounds", type=int, default=5, help="alternating peak / train-step rounds")
     p.add_argument("--peak-size", type=int, default=0, help="matmul size for the peak (default 2048 CPU, 8192 GPU)")
+    p.add_argument("--profile", default="", metavar="DIR",
+                   help="also trace 3 steps with jax.profiler into DIR and print time per XLA op kind")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     return p.parse_args(argv)
 
@@ -103,12 +105,42 @@ def main(argv=None) -> int:
     achieved = tps * fpt
     print(f"median: {tps:,.0f} tokens/s, {achieved / 1e9:,.1f} GFLOP/s model, peak {np.median(peaks) / 1e9:,.1f} "
           f"GFLOP/s per device; per-round ratios {', '.join(f'{x:.3f}' for x in ratios)}")
+    if args.profile:
+        _profile(trainer, state, batches, args.profile)
     published = mfu_lib.published_peak(dev)
     if published:
         print(f"mfu_vs_published_bf16_peak={achieved / (published * mesh.size):.4f} "
               f"(peak {published / 1e12:.1f} TFLOP/s x {mesh.size})")
     print(f"mfu_vs_measured_peak={float(np.median(ratios)):.4f}")
     return 0
+
+
+def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
+    """Trace ``steps`` train steps and print the share of traced op time per XLA op kind (the
+    fusion name without its number: ``ynn_fusion`` are matmuls on CPU). Ops that run concurrently
+    overlap, so shares are of summed op time, not of wall time."""
+    import collections
+    import glob
+    import gzip
+    import json
+
+    import jax
+
+    with jax.profiler.trace(directory, create_perfetto_trace=True):
+        for i in range(steps):
+            state, m = trainer.train_step(state, batches[i % len(batches)])
+        jax.block_until_ready(m["loss"])
+    path = sorted(glob.glob(f"{directory}/**/*.trace.json.gz", recursive=True))[-1]
+    events = json.load(gzip.open(path))["traceEvents"]
+    kinds: collections.Counter = collections.Counter()
+    for e in events:
+        name = e.get("name", "")
+        if e.get("ph") == "X" and not name.startswith(("$", "Thunk", "Slinky")):
+            kinds[name.rsplit(".", 1)[0] if name.rsplit(".", 1)[-1].isdigit() else name] += e["dur"]
+    total = sum(kinds.values()) or 1
+    print(f"profile ({steps} steps, {path}): share of summed op time by op kind")
+    for kind, dur in kinds.most_common(12):
+        print(f"  {100 * dur / total:5.1f}%  {kind}")
 
 
 if __name__ == "__main__":
