@@ -29,6 +29,12 @@ def test_run_id_is_stable_and_changes_with_any_setting():
     assert len({a.run_id} | {c.run_id for c in changed}) == 5
 
 
+def test_run_id_is_pinned_so_finished_runs_stay_found():
+    """Changing the digest would orphan every finished run dir of existing studies."""
+    assert plan.RunSpec("scaling", "python", "micro-0.1m", 2000).run_id == \
+        "scaling-python-micro-0.1m-2e3-monolingual-s0-9c45fb04"
+
+
 def test_train_argv_carries_every_setting():
     s = plan.RunSpec("synergy", "java", "micro-0.2m", 4096, seed=3, mixture="java=0.5,go=0.5",
                      overrides=("data.seq_len=64",))

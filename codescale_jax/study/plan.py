@@ -37,6 +37,11 @@ DEFAULT_OVERHEAD_S = 30.0
 BYTE_VOCAB = 260
 
 
+#: Fields that always enter the run-id digest; fields added later enter it only when set.
+_DIGEST_V1 = ("experiment", "language", "model", "tokens", "strategy", "seed", "mixture", "overrides",
+              "eval_languages", "tag")
+
+
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
     """One training run of the study."""
@@ -61,7 +66,11 @@ class RunSpec:
         return f"{prefix}-{self.digest()}"
 
     def digest(self) -> str:
-        blob = json.dumps(dataclasses.asdict(self), sort_keys=True)
+        """8 hex digits over the original fields plus any later field that differs from its default
+        (so adding an optional field to this class keeps the ids, and finished runs, of existing plans)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                  if f.name in _DIGEST_V1 or getattr(self, f.name) != f.default}
+        blob = json.dumps({k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items()}, sort_keys=True)
         return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:8]
 
     def settings(self) -> list[str]:
