@@ -108,3 +108,19 @@ def test_mismatched_parameters_are_a_clear_error():
     bigger = config_lib.replace(cfg, "model", n_layers=3).model
     with pytest.raises(hf.ExportError, match="lack layers"):
         hf.llama_state_dict(bigger, params)
+
+
+def test_exported_sentencepiece_tokenizer_matches(tmp_path):
+    from codescale_jax.data.embedded import stdlib_python_documents
+    from codescale_jax.data.tokenizer_sp import train_sentencepiece
+
+    docs = stdlib_python_documents("train")
+    tok = train_sentencepiece({"python": [docs[i] for i in range(50)]}, vocab_size=600, bytes_per_language=100_000)
+    hf_tokenizer.write_tokenizer(tok, tmp_path, model_max_length=64)
+    assert (tmp_path / "tokenizer.model").read_bytes() == tok.serialized_model()
+    auto = transformers.AutoTokenizer.from_pretrained(str(tmp_path))
+    for text in ["def add(a, b):\n    return a + b  # sum\n", "  indented = {'k': [1, 2]}\n\tx = 'héllo'\n"]:
+        ids = auto(text, add_special_tokens=True)["input_ids"]
+        assert ids == tok.encode(text), text
+        assert auto.decode(ids) == text
+    assert auto.eos_token_id == tok.eos_id and auto.pad_token_id == tok.pad_id
