@@ -69,3 +69,31 @@ def test_a_run_may_change_its_mixture_when_it_resumes(corpus_dir, tmp_path):
     after = [r for r in io_utils.read_jsonl(work / "metrics.jsonl") if "loss" in r][-1]
     assert after["tokens_go"] == before["tokens_go"] > 0  # no go tokens after the change
     assert after["tokens_python"] > before["tokens_python"]
+
+
+def test_loss_matrix_with_the_trainers_eval_step():
+    """Translation batches have the trainer's batch layout; the matrix is filled from eval_step."""
+    import jax
+    import numpy as np
+
+    from codescale_jax.data.pipeline_pairs import ParallelCorpus, parse_directions
+    from codescale_jax.data.pipeline_translation import loss_matrix, translation_batches
+    from codescale_jax.data.tokenizer import ByteTokenizer
+    from codescale_jax.parallel.mesh import make_mesh
+    from codescale_jax.train.loop import resolve_config
+    from codescale_jax.train.optimizer import make_optimizer, schedule
+    from codescale_jax.train.step import build_trainer
+
+    corpus = ParallelCorpus({"python": [f"x = {i}\n" for i in range(6)], "go": [f"x := {i}\n" for i in range(6)],
+                             "rust": [f"let x = {i};\n" for i in range(6)]})
+    dirs = parse_directions("python<->go,go->rust")
+    batches, stats = translation_batches(corpus, ByteTokenizer(), dirs, seq_len=64, batch_size=8)
+    cfg = resolve_config(tiny_config())
+    trainer = build_trainer(cfg.model, make_mesh(cfg.mesh), make_optimizer(cfg.optimizer, 10),
+                            schedule(cfg.optimizer, 10))
+    params = trainer.init(jax.random.key(0))["params"]
+    m = loss_matrix(lambda b: trainer.eval_step(params, trainer.device_batch(b)), batches)
+    filled = [(a, b) for a in range(7) for b in range(7) if not np.isnan(m[a, b])]
+    assert len(filled) == 3 and all(stats[d]["dropped_too_long"] == 0 for d in dirs)
+    # An untrained model is near uniform over the vocabulary (padding ids are masked): loss ~ log(vocab).
+    assert np.all(np.abs(m[~np.isnan(m)] - np.log(cfg.model.vocab_size)) < 0.5)
