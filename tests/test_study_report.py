@@ -52,6 +52,13 @@ def _study(tmp_path):
                 "loss": (2.0 if s == "shuffled" else 1.9) - 0.1 * k, "mixture": {"python": 0.5}}
                for s in ("paired", "shuffled") for k, n in enumerate((1e5, 2e5))]
     write_csv(pairing, out / "results" / "pairing.csv")
+    for r in pairing:
+        k = len(LANGS)
+        mat = [[None if i == j else 1.0 + 0.1 * i + 0.01 * j for j in range(k)] for i in range(k)]
+        doc = {"languages": list(LANGS), "loss_matrix": mat, "mean_loss": 1.1, "mean_loss_unseen": 1.2,
+               "mean_loss_seen": 0.9 if r["strategy"] == "paired" else 1.0}
+        (out / "runs" / r["run_id"] / "eval").mkdir(parents=True)
+        (out / "runs" / r["run_id"] / "eval" / "translation.json").write_text(json.dumps(doc))
     shares = {"python": 0.5, "java": 0.3, "go": 0.2}
     alloc = {"N_non_embedding_params": 2e5, "D_total_tokens": 8e4, "languages": {
         l: {"share": shares[l], "uniform_share": 1 / 3, "predicted_loss": 1.0 + 0.01 * k,
@@ -71,7 +78,8 @@ def test_full_report_has_every_section_and_figure(tmp_path):
     for heading in ("## Per-language laws", "## Extrapolation check", "## Synergy", "## Parallel pairing",
                     "## Allocation", "## Side by side with the study"):
         assert heading in text
-    for png in ["law_python.png", "law_java.png", "law_go.png", "synergy.png", "pairing.png", "allocation.png"]:
+    for png in ["law_python.png", "law_java.png", "law_go.png", "synergy.png", "pairing.png", "allocation.png",
+                "translation_matrix.png"]:
         f = out / "report" / png
         assert f.is_file() and f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
         assert f"]({png})" in text
@@ -80,6 +88,7 @@ def test_full_report_has_every_section_and_figure(tmp_path):
     # go's auxiliary benefit is largest in the synthetic matrix: every off-diagonal cell is positive
     assert "100% of 6 measured pairs" in text
     assert "paired lower at 2/2 sizes" in text
+    assert "| paired | 2e+05 | 0.9000 | 1.2000 | 1.1000 |" in text
     assert "ordering of floors" in text and "No data" not in text
 
 

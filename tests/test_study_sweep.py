@@ -37,6 +37,9 @@ class FakeRunner:
             (d / "eval").mkdir(exist_ok=True)
             scores = {l: {"loss": 3.0 + k, "tokens": 100} for k, l in enumerate(spec.eval_languages)}
             (d / "eval" / "loss.json").write_text(json.dumps({"languages": scores}))
+        if spec.translation_pairs:
+            (d / "eval").mkdir(exist_ok=True)
+            (d / "eval" / "translation.json").write_text(json.dumps({"mean_loss_seen": 1.0}))
         return 0
 
 
@@ -93,3 +96,28 @@ def test_subprocess_runner_runs_the_trainer_command(tmp_path):
     argv = (tmp_path / "argv.txt").read_text().split()
     assert argv[:2] == ["-m", "experiments.train"] and "--workdir" in argv
     assert (tmp_path / "run" / "train.log").is_file()
+
+
+def test_translation_scoring_is_part_of_finished(tmp_path):
+    spec = plan.RunSpec("pairing", "python", "micro-0.1m", 1000, strategy="paired", translation_pairs=4)
+    d = sweep.run_dir(tmp_path, spec)
+    d.mkdir(parents=True)
+    (d / "config.json").write_text("{}")
+    (d / "result.json").write_text("{}")
+    assert sweep.status(spec, tmp_path) == "partial"  # trained but not yet scored on translation
+    (d / "eval").mkdir()
+    (d / "eval" / "translation.json").write_text("{}")
+    assert sweep.status(spec, tmp_path) == "finished"
+    assert spec.run_id != plan.RunSpec("pairing", "python", "micro-0.1m", 1000, strategy="paired").run_id
+
+
+def test_subprocess_runner_scores_translation_after_training(tmp_path):
+    log = tmp_path / "calls.txt"
+    fake_python = tmp_path / "py.sh"
+    fake_python.write_text(f"#!/bin/sh\necho \"$@\" >> {log}\nexit 0\n")
+    fake_python.chmod(0o755)
+    spec = plan.RunSpec("pairing", "python", "micro-0.1m", 1000, strategy="paired", translation_pairs=4)
+    assert sweep.subprocess_runner(python=str(fake_python))(spec, tmp_path / "run") == 0
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith("-m experiments.train")
+    assert calls[1].startswith("-m experiments.evaluate") and "--suite translation --max-pairs 4" in calls[1]

@@ -79,18 +79,22 @@ def plot_law(name: str, n, d, loss, theta, draws, path: str | Path, heldout=None
 
 
 def plot_heatmap(matrix: np.ndarray, labels: Sequence[str], title: str, path: str | Path,
-                 fmt: str = "{:+.1f}", cbar_label: str = "") -> Path:
-    """Rows are targets, columns auxiliaries; NaN cells are left blank."""
+                 fmt: str = "{:+.1f}", cbar_label: str = "", diverging: bool = True,
+                 xlabel: str = "auxiliary language", ylabel: str = "target language") -> Path:
+    """A labelled matrix; NaN cells are left blank. ``diverging``: colours centred on zero (gains)."""
     plt = _plt()
     m = np.asarray(matrix, np.float64)
     fig, ax = plt.subplots(figsize=(1.1 * len(labels) + 2, 0.9 * len(labels) + 1.5))
     finite = m[np.isfinite(m)]
-    lim = float(np.abs(finite).max()) if finite.size else 1.0
-    im = ax.imshow(np.ma.masked_invalid(m), cmap="RdBu", vmin=-lim or -1, vmax=lim or 1)
+    if diverging:
+        lim = float(np.abs(finite).max()) if finite.size else 1.0
+        im = ax.imshow(np.ma.masked_invalid(m), cmap="RdBu", vmin=-lim or -1, vmax=lim or 1)
+    else:
+        im = ax.imshow(np.ma.masked_invalid(m), cmap="viridis_r")
     ax.set_xticks(range(len(labels)), labels, rotation=40, ha="right")
     ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("auxiliary language")
-    ax.set_ylabel("target language")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
             if np.isfinite(m[i, j]):

@@ -56,6 +56,7 @@ class RunSpec:
     overrides: tuple[str, ...] = ()  # extra "section.key=value" settings
     eval_languages: tuple[str, ...] = ()  # also score these after training (experiments.evaluate --suite loss)
     tag: str = ""  # free label copied into the results rows (e.g. "optimized" / "uniform")
+    translation_pairs: int = 0  # > 0: score the 7x7 translation loss on this many pairs per direction
 
     @property
     def run_id(self) -> str:

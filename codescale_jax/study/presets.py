@@ -37,6 +37,7 @@ class PairingSpec:
     strategies: tuple[str, ...] = ("paired", "shuffled")
     language: str = "python"
     settings: tuple[str, ...] = ()  # e.g. data.pair_share=0.5, data.parallel_programs=200
+    translation_pairs: int = 0  # > 0: score each run's 7x7 translation loss on this many pairs per direction
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,7 +101,10 @@ def pairing_specs(preset: StudyPreset, corpus_dir: str | None = None) -> list[Ru
     grid = Grid("pairing", (p.language,), tuple(p.models), (p.tokens,), strategies=tuple(p.strategies),
                 seeds=(preset.seeds[0],),
                 overrides=corpus_settings(preset, corpus_dir) + tuple(preset.settings) + tuple(p.settings))
-    return expand(grid)
+    specs = expand(grid)
+    if p.translation_pairs:
+        specs = [dataclasses.replace(s, translation_pairs=p.translation_pairs) for s in specs]
+    return specs
 
 
 def mixture_string(shares: dict[str, float]) -> str:

@@ -145,8 +145,40 @@ def pairing_section(out: Path, fig_dir: Path, outcome: dict):
     for n in sizes:
         cells = [f"{c[1][list(c[0]).index(n)]:.4f}" if n in c[0] else "" for c in curves.values()]
         lines.append(f"| {n:.3g} | " + " | ".join(cells) + " |")
-    lines += ["", f"![pairing]({png.name})", "", missing_matrix]
+    lines += ["", f"![pairing]({png.name})", "", translation_block(out, rows, fig_dir) or missing_matrix]
     return "\n".join(lines), curves
+
+
+def translation_block(out: Path, rows: list[dict], fig_dir: Path) -> str | None:
+    """Mean translation loss on seen and unseen directions per pairing run (from each run's
+    ``eval/translation.json``), plus the loss matrix of the largest paired run."""
+    found = []
+    for r in rows:
+        doc = _json(out / "runs" / str(r["run_id"]) / "eval" / "translation.json")
+        if doc:
+            found.append((str(r.get("strategy", "?")), r["params"], doc, out / "runs" / str(r["run_id"]) / "eval"))
+    if not found:
+        return None
+    lines = ["Translation loss (nats per target token) over the 42 directions, seen (trained) vs unseen:", "",
+             "| strategy | N | mean seen | mean unseen | all |", "|---|---|---|---|---|"]
+
+    def cell(v):
+        return "n/a" if v is None else f"{v:.4f}"
+
+    for strategy, n, doc, _ in sorted(found, key=lambda x: (x[0], x[1])):
+        lines.append(f"| {strategy} | {n:.3g} | {cell(doc.get('mean_loss_seen'))} | {cell(doc.get('mean_loss_unseen'))} "
+                     f"| {cell(doc.get('mean_loss'))} |")
+    paired = [f for f in found if f[0] == "paired"] or found
+    strategy, n, doc, eval_dir = max(paired, key=lambda x: x[1])
+    langs = doc.get("languages") or []
+    matrix = doc.get("loss_matrix")
+    if langs and matrix:
+        m = np.array([[np.nan if v is None else v for v in row] for row in matrix], dtype=np.float64)
+        png = figures.plot_heatmap(m, langs, f"Translation loss, {strategy}, N={n:.3g} (rows: source)",
+                                   fig_dir / "translation_matrix.png", fmt="{:.2f}", cbar_label="nats/token",
+                                   diverging=False, xlabel="target language", ylabel="source language")
+        lines += ["", f"![translation matrix]({png.name})"]
+    return "\n".join(lines) + "\n"
 
 
 def allocation_section(out: Path, fig_dir: Path, outcome: dict):

@@ -2,7 +2,8 @@
 
 Each spec owns ``<runs_dir>/<run_id>/``. Before starting, the sweep prints the plan (runs, FLOPs,
 ETA). A run whose ``result.json`` is present (and, for a run scored on extra languages, whose
-``eval/loss.json`` is present) is **skipped**; a run directory without them is **resumed**: the
+``eval/loss.json``; for a run with ``translation_pairs``, whose ``eval/translation.json``) is
+**skipped**; a run directory without them is **resumed**: the
 worker reruns the same ``python -m experiments.train`` command, and the trainer continues from its
 latest complete checkpoint. Up to ``workers`` runs go at once, each in its own process (so a crash
 or a NaN in one run never takes the others down); each worker's output goes to ``train.log`` in
@@ -46,6 +47,8 @@ def status(spec: RunSpec, runs_dir: str | Path) -> str:
     done = (d / "result.json").is_file()
     if done and spec.eval_languages:
         done = (d / "eval" / "loss.json").is_file()
+    if done and spec.translation_pairs:
+        done = (d / "eval" / "translation.json").is_file()
     if done:
         return "finished"
     return "partial" if (d / "config.json").is_file() else "new"
@@ -53,7 +56,8 @@ def status(spec: RunSpec, runs_dir: str | Path) -> str:
 
 def subprocess_runner(python: str = sys.executable, env: dict | None = None) -> Runner:
     """Run ``python -m experiments.train`` (then ``experiments.evaluate --suite loss`` for runs with
-    extra languages) in a child process, appending its output to ``train.log``."""
+    extra languages and ``--suite translation`` for runs with ``translation_pairs``) in child
+    processes, appending their output to ``train.log``."""
 
     def run(spec: RunSpec, d: Path) -> int:
         d.mkdir(parents=True, exist_ok=True)
@@ -65,10 +69,17 @@ def subprocess_runner(python: str = sys.executable, env: dict | None = None) -> 
                 rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy())
                 if rc != 0:
                     return rc
-            if spec.eval_languages:
-                cmd = [python, "-m", "experiments.evaluate", "--run", str(d), "--suite", "loss",
-                       "--languages", ",".join(spec.eval_languages)]
-                return subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy())
+            evals = []
+            if spec.eval_languages and not (d / "eval" / "loss.json").is_file():
+                evals.append(["--suite", "loss", "--languages", ",".join(spec.eval_languages)])
+            if spec.translation_pairs and not (d / "eval" / "translation.json").is_file():
+                evals.append(["--suite", "translation", "--max-pairs", str(spec.translation_pairs), "--bleu-pairs", "0",
+                              "--plot"])
+            for args in evals:
+                cmd = [python, "-m", "experiments.evaluate", "--run", str(d), *args]
+                rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env or os.environ.copy())
+                if rc != 0:
+                    return rc
         return 0
 
     return run

@@ -6,7 +6,8 @@ Per-language sweep: 4 sizes (micro-0.1m, 0.2m, 0.4m, 0.8m) x 4 budgets (16k, 32k
 x 7 code languages = 112 runs (byte tokenizer, sequence length 128, 8 rows per step: 16 to 125
 steps); the fit holds out the largest size and predicts it (the extrapolation check); synergy: 21
 bilingual 50:50 runs + 7 baselines at micro-0.2m, 64k tokens; pairing: paired vs shuffled at
-micro-0.1m/0.2m/0.4m, 64k tokens; allocation: micro-0.4m at 256k tokens, optimized vs uniform.
+micro-0.1m/0.2m/0.4m, 64k tokens, each scored on the 7x7 translation loss (8 held-out pairs per
+direction, no BLEU); allocation: micro-0.4m at 256k tokens, optimized vs uniform.
 148 training runs, two workers.
 
 Expected time: target <= 60 minutes on an idle 2-core CPU; NOT yet timed (the shared build box
@@ -28,7 +29,7 @@ PRESET = StudyPreset(
     corpus="embedded",
     settings=_CPU,
     synergy=SynergySpec(model="micro-0.2m", tokens=64_000),
-    pairing=PairingSpec(models=("micro-0.1m", "micro-0.2m", "micro-0.4m"), tokens=64_000),
+    pairing=PairingSpec(models=("micro-0.1m", "micro-0.2m", "micro-0.4m"), tokens=64_000, translation_pairs=8),
     allocation=AllocationSpec(model="micro-0.4m", tokens=256_000, min_share=0.05),
     holdout="largest=1",
     bootstrap=100,
