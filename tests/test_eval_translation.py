@@ -118,3 +118,17 @@ def test_translate_greedy_stops_at_eos():
     out = translation.translate(Run, decode.stack_layers(cfg, params), TOK, [Pair("python", "go", "x", "y")] * 2,
                                 decode.SamplingConfig(max_new_tokens=8, chunk=4))
     assert len(out) == 2 and out[0] == out[1]  # greedy: the same prompt gives the same text
+
+
+def test_seen_directions_and_run_languages_follow_the_config():
+    from codescale_jax.config import make_config
+
+    mono = make_config("micro-0.1m", language="go")
+    assert translation.seen_directions(mono) == ()
+    assert loss.run_languages(mono) == ("go",)
+    paired = make_config("micro-0.1m", overrides=["data.strategy=paired", "data.directions=python<->go",
+                                                   "data.mixture=python=0.5,go=0.5"])
+    assert set(translation.seen_directions(paired)) == {("python", "go"), ("go", "python")}
+    assert loss.run_languages(paired) == ("python", "go")
+    shuffled = make_config("micro-0.1m", overrides=["data.strategy=shuffled"])
+    assert translation.seen_directions(shuffled) == ()  # the control never sees an aligned pair

@@ -193,7 +193,7 @@ def bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     try:
         import sacrebleu
     except ImportError:
-        raise ImportError("BLEU needs sacrebleu: pip install 'sacrebleu>=2.4' (the eval extra)") from None
+        raise ImportError("BLEU needs sacrebleu: pip install 'sacrebleu>=2.4' (in the project's dev extra)") from None
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")
     if not hypotheses:
