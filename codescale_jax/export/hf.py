@@ -71,7 +71,7 @@ def llama_config(model: ModelConfig, *, max_positions: int, eos_id: int, pad_id:
         "eos_token_id": eos_id,
         "pad_token_id": pad_id,
         "use_cache": True,
-        "torch_dtype": "float32" if model.param_dtype == "float32" else model.param_dtype,
+        "torch_dtype": "float32",  # weights are written in float32 whatever the run's param_dtype
     }
 
 
@@ -90,7 +90,8 @@ def _layers(model: ModelConfig, params: Mapping[str, Any]) -> list[Mapping[str, 
 
 
 def _f(x) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(x))
+    """float32, contiguous: safetensors' numpy writer has no bfloat16, and float32 loses nothing."""
+    return np.ascontiguousarray(np.asarray(x, dtype=np.float32))
 
 
 def llama_state_dict(model: ModelConfig, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
