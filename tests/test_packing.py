@@ -89,9 +89,22 @@ def test_documents_are_tagged_and_terminated():
     assert ids[0] == tok.lang_id("python") and ids[-1] == tok.eos_id and tok.decode(ids) == "x=1"
 
 
+def test_embedded_default_serves_every_language(tmp_path, monkeypatch):
+    from codescale_jax.data.corpus_recipes import ensure_embedded_corpus
+
+    built = ensure_embedded_corpus(tmp_path / "embedded", tokenizer_vocab=0, synthetic_programs=30)
+    monkeypatch.setenv("CODESCALE_CORPUS_DIR", str(built))
+    go = input_lib.documents(DataConfig(language="go"), "golang", "train")
+    assert len(go) > 0 and all("package main" in go[i] for i in range(len(go)))
+    english = input_lib.documents(DataConfig(language="english"), "english", "train")
+    assert len(english) > 0 and "def " not in english[0][:200]
+    # Python stays the interpreter's own standard library (no build needed).
+    assert any("import" in d for d in input_lib.documents(DataConfig(), "python", "validation"))
+
+
 def test_corpus_errors_are_clear():
-    with pytest.raises(ValueError, match="Python source only"):
-        input_lib.documents(DataConfig(), "java", "train")
+    with pytest.raises(ValueError, match="unknown language"):
+        input_lib.documents(DataConfig(), "cobol", "train")
     with pytest.raises(ValueError, match="corpus_dir"):
         input_lib.documents(DataConfig(corpus="shards"), "java", "train")
     with pytest.raises(ValueError, match="unknown data.corpus"):

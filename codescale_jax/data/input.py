@@ -2,8 +2,10 @@
 
 ``documents(data_cfg, language, split)`` is the single place that knows where text comes from:
 
-* ``data.corpus=embedded`` (default): the Python interpreter's own standard-library source,
-  split by top-level module (Python only; present on every machine);
+* ``data.corpus=embedded`` (default): for Python the interpreter's own standard-library source,
+  split by top-level module (present on every machine); for the other languages the embedded
+  corpus (synthetic parallel programs, English from the interpreter's documentation), built once
+  on first use;
 * ``data.corpus=shards``: ArrayRecord shards ``<data.corpus_dir>/<language>/<split>*.array_record``.
 
 Every document is encoded as ``<lang:ID> text <eos>`` (the language tag lets one model serve a
@@ -38,12 +40,18 @@ def documents(data_cfg: DataConfig, language: str, split: str) -> Sequence[str]:
     """A random-access sequence of document strings (``len`` and ``[i]``) for one language and split."""
     lang = languages.canonical(language)
     if data_cfg.corpus == "embedded":
-        if lang != "python":
-            raise ValueError(f"the embedded corpus is Python source only, not {lang!r}; build shards and pass "
-                             "--set data.corpus=shards --set data.corpus_dir=DIR")
-        from codescale_jax.data.embedded import stdlib_python_documents
+        if lang == "python":
+            from codescale_jax.data.embedded import stdlib_python_documents
 
-        docs = stdlib_python_documents(split)
+            docs = stdlib_python_documents(split)
+        else:
+            # The other languages (synthetic programs, and English from the interpreter's own docs)
+            # come from the embedded corpus, built once on first use ($CODESCALE_CORPUS_DIR or
+            # artifacts/corpus/embedded; `python -m experiments.build_corpus --recipe embedded`).
+            from codescale_jax.data.corpus_recipes import ensure_embedded_corpus
+            from codescale_jax.data.shards import open_documents
+
+            docs = open_documents(ensure_embedded_corpus(), lang, split)
     elif data_cfg.corpus == "shards":
         if not data_cfg.corpus_dir:
             raise ValueError("data.corpus=shards needs data.corpus_dir (a directory with manifest.json)")
