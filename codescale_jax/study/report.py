@@ -243,14 +243,14 @@ def comparison_section(laws: dict, syn, pairing, alloc_result) -> str:
         tau = _rank_agreement(ours_floor, {l: ref[l][2] for l in common})
         order_o = " < ".join(sorted(common, key=ours_floor.get))
         order_p = " < ".join(sorted(common, key=lambda l: ref[l][2]))
-        verdict = "no data" if tau is None else ("agree" if tau > 0.5 else ("partly" if tau > 0 else "differ"))
+        verdict = "too few languages to rank (need 3)" if tau is None else ("agree" if tau > 0.5 else ("partly" if tau > 0 else "differ"))
         lines.append(f"| ordering of floors L_inf | {order_p} | {order_o} | {verdict} (Kendall tau "
                      f"{'n/a' if tau is None else f'{tau:.2f}'}) |")
         for key, idx in (("alpha_N", 0), ("alpha_D", 1)):
             tau = _rank_agreement({l: laws[l][key] for l in common}, {l: ref[l][idx] for l in common})
             ours = ", ".join(f"{l} {laws[l][key]:.3f}" for l in common)
             theirs = ", ".join(f"{l} {ref[l][idx]:.3f}" for l in common)
-            verdict = "no data" if tau is None else ("agree" if tau > 0.5 else ("partly" if tau > 0 else "differ"))
+            verdict = "too few languages to rank (need 3)" if tau is None else ("agree" if tau > 0.5 else ("partly" if tau > 0 else "differ"))
             lines.append(f"| {key} per language (rank) | {theirs} | {ours} | {verdict} (Kendall tau "
                          f"{'n/a' if tau is None else f'{tau:.2f}'}) |")
         data_wins = []
