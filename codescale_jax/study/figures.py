@@ -42,8 +42,10 @@ def law_curve(theta: Sequence[float], n, d) -> np.ndarray:
 def _band(draws, n, d):
     if not draws:
         return None
-    curves = np.stack([law_curve(t, n, d) for t in draws])
-    return np.quantile(curves, 0.025, axis=0), np.quantile(curves, 0.975, axis=0)
+    with np.errstate(all="ignore"):  # draws far from the fit may overflow; nanquantile drops them
+        curves = np.stack([law_curve(t, n, d) for t in draws])
+    curves[~np.isfinite(curves)] = np.nan
+    return np.nanquantile(curves, 0.025, axis=0), np.nanquantile(curves, 0.975, axis=0)
 
 
 def plot_law(name: str, n, d, loss, theta, draws, path: str | Path, heldout=None) -> Path:
@@ -71,6 +73,7 @@ def plot_law(name: str, n, d, loss, theta, draws, path: str | Path, heldout=None
                 ax.fill_between(grid, band[0], band[1], color=color, alpha=0.15, lw=0)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_ylim(loss.min() / 1.3, loss.max() * 1.3)  # wild bootstrap draws must not hide the data
         ax.set_xlabel(xlabel)
         ax.set_ylabel("validation loss (nats/token)")
         ax.legend(fontsize=7)
