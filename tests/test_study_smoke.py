@@ -12,8 +12,12 @@ from codescale_jax.study.results import load_results
 
 
 @pytest.mark.slow
-def test_smoke_preset_end_to_end(tmp_path, capsys):
+def test_smoke_preset_end_to_end(tmp_path, capsys, monkeypatch):
     from experiments import reproduce
+
+    # The training subprocesses inherit the environment: one CPU device, as on a user's machine
+    # (the test session's eight virtual devices would not divide the preset's 4-row batches).
+    monkeypatch.setenv("JAX_NUM_CPU_DEVICES", "1")
 
     out = tmp_path / "study"
     assert reproduce.main(["--preset", "smoke", "--out", str(out)]) == 0
