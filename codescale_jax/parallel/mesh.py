@@ -59,12 +59,3 @@ def make_mesh(cfg: MeshConfig, devices: Sequence[jax.Device] | None = None) -> M
 def batch_divisor(mesh: Mesh) -> int:
     """The global batch must be a multiple of this (the batch is split over data x fsdp)."""
     return mesh.shape["data"] * mesh.shape["fsdp"]
-
-
-def initialize_distributed() -> None:
-    """Join a multi-host job when launched under a cluster environment JAX recognises (SLURM,
-    Kubernetes/GKE, Open MPI...); a no-op on one machine. Must run before the first JAX call."""
-    try:
-        jax.distributed.initialize()
-    except (ValueError, RuntimeError):
-        pass  # not a recognised multi-process environment: single process
