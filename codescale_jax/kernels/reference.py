@@ -9,6 +9,8 @@ Softmax runs in float32 whatever the input dtype.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -37,19 +39,63 @@ def reference_attention(q, k, v, segment_ids=None, *, causal: bool = True, kv_se
     _, tk, hkv, _ = k.shape
     if hq % hkv:
         raise ValueError(f"q_heads={hq} is not a multiple of kv_heads={hkv}")
-    group = hq // hkv
     scale = d ** -0.5 if scale is None else scale
-    qg = q.reshape(b, tq, hkv, group, d)
-    logits = jnp.einsum("bqhgd,bkhd->bhgqk", qg, k, preferred_element_type=jnp.float32) * scale
-    logits = logits.reshape(b, hq, tq, tk)
     mask = attention_mask(tq, tk, causal=causal, q_segment_ids=segment_ids, kv_segment_ids=kv_segment_ids)
-    logits = jnp.where(mask, logits, NEG_INF)
-    lse = jax.nn.logsumexp(logits, axis=-1)
-    probs = jnp.exp(logits - lse[..., None])
-    probs = jnp.where(mask, probs, 0.0)
-    probs = probs.reshape(b, hkv, group, tq, tk).astype(v.dtype)
-    out = jnp.einsum("bhgqk,bkhd->bqhgd", probs, v, preferred_element_type=jnp.float32)
-    out = out.reshape(b, tq, hq, d).astype(q.dtype)
+    out, lse = _attend(q, k, v, mask[:, :, :, None, :], float(scale))
     if return_lse:
         return out, lse
     return out
+
+
+# Layout: scores live in the order a batched matmul produces them, [batch, kv_head, q, group, k],
+# so no [.., q, k]-sized tensor is ever transposed, and grouped-query heads read their shared
+# key/value head without repeating it. The backward pass is written out (it is the textbook
+# softmax-attention gradient) because autodiff of the masked log-sum-exp made several more full
+# passes over the [q, k] scores, which dominate attention's cost on CPUs.
+
+
+def _forward(q, k, v, mask, scale):
+    b, tq, hq, d = q.shape
+    hkv = k.shape[2]
+    qg = q.reshape(b, tq, hkv, hq // hkv, d)
+    logits = jnp.einsum("bqhgd,bkhd->bhqgk", qg, k, preferred_element_type=jnp.float32) * scale
+    logits = jnp.where(mask, logits, NEG_INF)
+    lse = jax.nn.logsumexp(logits, axis=-1)  # [b, hkv, q, group]
+    probs = jnp.where(mask, jnp.exp(logits - lse[..., None]), 0.0)
+    out = jnp.einsum("bhqgk,bkhd->bqhgd", probs.astype(v.dtype), v, preferred_element_type=jnp.float32)
+    out = out.reshape(b, tq, hq, d).astype(q.dtype)
+    return out, jnp.swapaxes(lse, 2, 3).reshape(b, hq, tq), probs
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(4,))
+def _attend(q, k, v, mask, scale):
+    out, lse, _ = _forward(q, k, v, mask, scale)
+    return out, lse
+
+
+def _attend_fwd(q, k, v, mask, scale):
+    out, lse, probs = _forward(q, k, v, mask, scale)
+    return (out, lse), (q, k, v, out, probs)
+
+
+def _attend_bwd(scale, res, cotangents):
+    q, k, v, out, probs = res
+    d_out, d_lse = cotangents
+    b, tq, hq, d = q.shape
+    hkv = k.shape[2]
+    group = hq // hkv
+    qg = q.reshape(b, tq, hkv, group, d)
+    dog = d_out.reshape(b, tq, hkv, group, d)
+    dv = jnp.einsum("bhqgk,bqhgd->bkhd", probs.astype(v.dtype), dog, preferred_element_type=jnp.float32)
+    d_probs = jnp.einsum("bqhgd,bkhd->bhqgk", dog, v, preferred_element_type=jnp.float32)
+    # d logits = P * (dP - rowsum(dO * O) + d lse); masked entries have P = 0.
+    delta = jnp.sum(d_out.astype(jnp.float32) * out.astype(jnp.float32), axis=-1)  # [b, q, hq]
+    delta = jnp.transpose(delta.reshape(b, tq, hkv, group), (0, 2, 1, 3))  # [b, hkv, q, group]
+    d_lse = jnp.swapaxes(d_lse.astype(jnp.float32).reshape(b, hkv, group, tq), 2, 3)
+    d_logits = (probs * (d_probs - (delta - d_lse)[..., None]) * scale).astype(q.dtype)
+    dq = jnp.einsum("bhqgk,bkhd->bqhgd", d_logits, k, preferred_element_type=jnp.float32)
+    dk = jnp.einsum("bhqgk,bqhgd->bkhd", d_logits, qg, preferred_element_type=jnp.float32)
+    return (dq.reshape(q.shape).astype(q.dtype), dk.astype(k.dtype), dv.astype(v.dtype), None)
+
+
+_attend.defvjp(_attend_fwd, _attend_bwd)

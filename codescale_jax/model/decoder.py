@@ -45,24 +45,38 @@ def _param(module: nn.Module, name: str, shape, axes, init, cfg: ModelConfig):
     return module.param(name, nn.with_logical_partitioning(init, axes), shape, jnp.dtype(cfg.param_dtype))
 
 
-def rope(x: jax.Array, positions: jax.Array, theta: float) -> jax.Array:
-    """Rotary embedding of ``x [B, T, H, D]`` at integer ``positions [B, T]`` (rotate-half form).
+def rope_tables(positions: jax.Array, head_dim: int, theta: float, dtype) -> tuple[jax.Array, jax.Array]:
+    """``(cos [B, T, 1, 1, D/2], signed_sin [B, T, 1, 2, D/2])`` for :func:`apply_rope`.
 
-    With ``x = [x1, x2]`` split at ``D/2``, the result is ``[x1 cos - x2 sin, x2 cos + x1 sin]``.
-    It is computed as ``x * cos + swap(x) * [-sin, sin]`` on a ``[..., 2, D/2]`` view, where
-    ``swap`` reverses the axis of size 2: one elementwise pass with no concatenation, which on
-    CPU made the rotation several times cheaper. The values are bit-identical to the two-half
-    formula (``a - b`` and ``a + (-b)`` round the same).
+    Built once per forward pass and shared by every layer. The optimisation barrier keeps XLA
+    from fusing ``sin``/``cos`` into each consumer, where they were recomputed for every head
+    and every element of ``q`` and ``k`` (and again in each transposed copy) on CPU.
     """
-    *lead, d = x.shape
-    half = d // 2
+    half = head_dim // 2
     inv_freq = theta ** (-jnp.arange(half, dtype=jnp.float32) / half)
     angle = positions.astype(jnp.float32)[..., None] * inv_freq  # [B, T, half]
-    cos = jnp.cos(angle)[:, :, None, None, :].astype(x.dtype)  # [B, T, 1, 1, half]
+    cos = jnp.cos(angle)[:, :, None, None, :]
     sin = jnp.sin(angle)[:, :, None, None, :]
-    signed_sin = jnp.concatenate([-sin, sin], axis=3).astype(x.dtype)  # [B, T, 1, 2, half]: small
-    xs = x.reshape(*lead, 2, half)
+    tables = (cos.astype(dtype), jnp.concatenate([-sin, sin], axis=3).astype(dtype))
+    return jax.lax.optimization_barrier(tables)
+
+
+def apply_rope(x: jax.Array, cos: jax.Array, signed_sin: jax.Array) -> jax.Array:
+    """Rotary embedding of ``x [B, T, H, D]`` with tables from :func:`rope_tables`.
+
+    With ``x = [x1, x2]`` split at ``D/2`` (rotate-half form) the result is
+    ``[x1 cos - x2 sin, x2 cos + x1 sin]``, computed as ``x * cos + swap(x) * [-sin, sin]`` on a
+    ``[..., 2, D/2]`` view where ``swap`` reverses the axis of size 2: one elementwise pass and no
+    concatenation. Bit-identical to the two-half formula (``a - b`` and ``a + (-b)`` round the same).
+    """
+    *lead, d = x.shape
+    xs = x.reshape(*lead, 2, d // 2)
     return (xs * cos + jnp.flip(xs, axis=-2) * signed_sin).reshape(x.shape)
+
+
+def rope(x: jax.Array, positions: jax.Array, theta: float) -> jax.Array:
+    """Rotary embedding of ``x [B, T, H, D]`` at integer ``positions [B, T]`` (rotate-half form)."""
+    return apply_rope(x, *rope_tables(positions, x.shape[-1], theta, x.dtype))
 
 
 class RMSNorm(nn.Module):
@@ -80,7 +94,7 @@ class Attention(nn.Module):
     cfg: ModelConfig
 
     @nn.compact
-    def __call__(self, x, segment_ids, positions):
+    def __call__(self, x, segment_ids, rope_cs):
         c = self.cfg
         dtype = jnp.dtype(c.dtype)
         hd, kv = c.resolved_head_dim, c.n_kv_heads
@@ -97,8 +111,8 @@ class Attention(nn.Module):
         q = linear(x, w[:, :, :group]).reshape(b, t, kv * group, hd)
         k = linear(x, w[:, :, group])
         v = linear(x, w[:, :, group + 1])
-        q = constrain(rope(q, positions, c.rope_theta), ("batch", "length", "act_heads", None))
-        k = constrain(rope(k, positions, c.rope_theta), ("batch", "length", "act_heads", None))
+        q = constrain(apply_rope(q, *rope_cs), ("batch", "length", "act_heads", None))
+        k = constrain(apply_rope(k, *rope_cs), ("batch", "length", "act_heads", None))
         v = constrain(v, ("batch", "length", "act_heads", None))
         o = kernels.attention(q, k, v, segment_ids, causal=True, impl=c.attention)
         wo = _param(self, "wo", (c.n_heads, hd, c.d_model), ("heads", "head_dim", "embed"),
@@ -128,8 +142,8 @@ class Block(nn.Module):
     cfg: ModelConfig
 
     @nn.compact
-    def __call__(self, x, segment_ids, positions):
-        h = x + Attention(self.cfg, name="attn")(RMSNorm(self.cfg, name="attn_norm")(x), segment_ids, positions)
+    def __call__(self, x, segment_ids, rope_cs):
+        h = x + Attention(self.cfg, name="attn")(RMSNorm(self.cfg, name="attn_norm")(x), segment_ids, rope_cs)
         out = h + MLP(self.cfg, name="mlp")(RMSNorm(self.cfg, name="mlp_norm")(h))
         return constrain(out, ("batch", "length", "act_embed"))
 
@@ -140,8 +154,8 @@ class _ScanBlock(nn.Module):
     cfg: ModelConfig
 
     @nn.compact
-    def __call__(self, x, segment_ids, positions):
-        return Block(self.cfg, name="block")(x, segment_ids, positions), None
+    def __call__(self, x, segment_ids, rope_cs):
+        return Block(self.cfg, name="block")(x, segment_ids, rope_cs), None
 
 
 _REMAT_POLICIES = {
@@ -172,6 +186,7 @@ class Decoder(nn.Module):
         table = constrain(emb, ("vocab", None))
         x = constrain(jnp.take(table, tokens, axis=0).astype(dtype), ("batch", "length", "act_embed"))
 
+        rope_cs = rope_tables(positions, c.resolved_head_dim, c.rope_theta, dtype)  # shared by all layers
         block_cls = _ScanBlock if c.scan_layers else Block
         if c.remat != "none":
             if c.remat not in _REMAT_POLICIES:
@@ -181,10 +196,10 @@ class Decoder(nn.Module):
             stack = nn.scan(block_cls, variable_axes={"params": 0}, split_rngs={"params": True},
                             in_axes=(nn.broadcast, nn.broadcast), length=c.n_layers,
                             metadata_params={nn.PARTITION_NAME: "layers"})
-            x, _ = stack(c, name="layers")(x, segment_ids, positions)
+            x, _ = stack(c, name="layers")(x, segment_ids, rope_cs)
         else:
             for i in range(c.n_layers):
-                x = block_cls(c, name=f"layer_{i}")(x, segment_ids, positions)
+                x = block_cls(c, name=f"layer_{i}")(x, segment_ids, rope_cs)
 
         x = RMSNorm(c, name="final_norm")(x)
         if c.tie_embeddings:
