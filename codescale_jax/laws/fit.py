@@ -14,9 +14,17 @@ Choices made here, and why:
   jaxopt's default ``tol=1e-3`` is met at the first iterate and the fit returns its start.
 * N and D enter as raw counts (their logs); the grid and the returned ``A``/``B`` are in raw units.
 * Iteration counts are returned and the number of starts that stopped at ``maxiter`` is reported.
-* Two phases (``FitConfig.screen_iters``): all starts run a short screen together, then the best
-  unconverged ones are polished to convergence. A vmapped L-BFGS runs as long as its slowest member,
-  so without the screen a few wandering starts would set the cost of all 4,500.
+* Phases: all starts run a short *screen* together, the ``polish_top`` best continue, and the
+  ``converge_top`` best of those are run to convergence with L-BFGS (the reference's solver). A
+  vmapped solver runs as long as its slowest member, so the early phases must have a fixed, small
+  cost per start. The default screen (and the middle phase, ``refine_iters``) is
+  Levenberg-Marquardt on the Huber loss written as a sum of squares (``huber_residuals``: the
+  objective is ``0.5 * sum psi(r / delta)^2`` with ``psi(u) = u`` for ``|u| <= 1`` and
+  ``sign(u) sqrt(2|u| - 1)`` beyond, which is exactly the scaled sum of Huber losses and is C1),
+  with the analytic Jacobian of the LSE form. One residual/Jacobian evaluation per iteration and
+  no line search, unlike vmapped L-BFGS whose nested line-search loop runs to the batch's worst
+  member at every iteration. ``screen="lbfgs"`` keeps the L-BFGS screen for comparison
+  (``experiments/bench_fit.py`` times both).
 """
 
 from __future__ import annotations
@@ -43,13 +51,20 @@ class FitConfig:
     grid: str = "hoffmann"
     tol: float = 1e-4
     maxiter: int = 1000
-    #: Two-phase search: every start runs ``screen_iters`` iterations, then the ``polish_top`` best
-    #: (by objective) continue to convergence. 0 runs every start to convergence. Vmapped L-BFGS
-    #: runs until its slowest member stops, so a few wandering starts would otherwise set the cost.
-    screen_iters: int = 50
-    polish_top: int = 100
-    #: Line-search budget per iteration while screening. A vmapped line search runs as long as its
-    #: slowest member, so a small budget bounds the cost of hopeless starts.
+    #: Two-phase search: every start runs ``screen_iters`` iterations of the ``screen`` solver
+    #: ("lm": Levenberg-Marquardt, or "lbfgs"), then the ``polish_top`` best (by objective) continue
+    #: with L-BFGS to convergence. ``screen_iters=0`` runs L-BFGS from every start to convergence.
+    screen: str = "lm"
+    screen_iters: int = 10
+    polish_top: int = 50
+    #: Levenberg-Marquardt screen only: the ``polish_top`` best run ``refine_iters`` more LM
+    #: iterations (cheap: few starts), then the ``converge_top`` best of those go to L-BFGS. LM
+    #: itself rarely meets the gradient tolerance (the Huber kink slows its last steps), L-BFGS
+    #: from its output takes a few dozen iterations.
+    refine_iters: int = 200
+    converge_top: int = 10
+    #: Line-search budget per iteration of an L-BFGS screen. A vmapped line search runs as long as
+    #: its slowest member, so a small budget bounds the cost of hopeless starts.
     screen_maxls: int = 10
     #: Relative distance to the best objective within which a start counts as having reached it.
     reach_rtol: float = 1e-3
@@ -108,6 +123,34 @@ def scaled_objective(theta, weights, log_n, log_d, log_l, delta):
     return jnp.sum(weights * huber(r, delta)) / (delta * delta)
 
 
+def huber_residuals(theta, weights, log_n, log_d, log_l, delta):
+    """Residual vector whose half squared norm is :func:`scaled_objective` (see module doc)."""
+    return _residuals_and_jacobian(theta, weights, log_n, log_d, log_l, delta)[0]
+
+
+def huber_jacobian(theta, weights, log_n, log_d, log_l, delta):
+    """Analytic ``[points, 5]`` Jacobian of :func:`huber_residuals`."""
+    return _residuals_and_jacobian(theta, weights, log_n, log_d, log_l, delta)[1]
+
+
+def _residuals_and_jacobian(theta, weights, log_n, log_d, log_l, delta):
+    a, b, e, alpha_n, alpha_d = theta[0], theta[1], theta[2], theta[3], theta[4]
+    terms = jnp.stack([a - alpha_n * log_n, b - alpha_d * log_d, jnp.broadcast_to(e, log_n.shape)])
+    top = jnp.max(terms, axis=0)
+    ex = jnp.exp(terms - top)
+    total = jnp.sum(ex, axis=0)
+    u = (log_l - top - jnp.log(total)) / delta  # log residual in units of delta
+    big = jnp.abs(u) > 1.0
+    root = jnp.sqrt(jnp.maximum(2.0 * jnp.abs(u) - 1.0, 1.0))
+    sw = jnp.sqrt(weights)
+    psi = sw * jnp.where(big, jnp.sign(u) * root, u)
+    # d psi/d theta = sw * psi'(u) * du/d theta, du/d theta = -(1/delta) d lse/d theta (softmax weights).
+    g = -sw * jnp.where(big, 1.0 / root, 1.0) / delta
+    soft = ex / total
+    jac = jnp.stack([g * soft[0], g * soft[1], g * soft[2], -g * soft[0] * log_n, -g * soft[1] * log_d], axis=1)
+    return psi, jac
+
+
 def check_points(n, d, loss) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate fit inputs: same length, finite, positive, enough points. Returns float64 arrays."""
     n, d, loss = (np.asarray(x, dtype=np.float64).reshape(-1) for x in (n, d, loss))
@@ -142,44 +185,68 @@ def predict(theta, n, d) -> np.ndarray:
         return np.asarray(out)
 
 
-def _run_starts(inits: np.ndarray, weights, n, d, loss, cfg: FitConfig, maxiter: int, maxls: int = 30) -> dict:
+def _run_starts(inits: np.ndarray, weights, n, d, loss, cfg: FitConfig, maxiter: int, maxls: int = 30,
+                method: str = "lbfgs") -> dict:
     with jax.enable_x64(True):
         args = tuple(jnp.asarray(x, jnp.float64) for x in (weights, np.log(n), np.log(d), np.log(loss)))
-        res = solver.lbfgs_many(scaled_objective, jnp.asarray(inits, jnp.float64), *args,
-                                jnp.asarray(cfg.delta, jnp.float64), cfg=cfg.solver_config(maxiter, maxls))
+        args = args + (jnp.asarray(cfg.delta, jnp.float64),)
+        x0 = jnp.asarray(inits, jnp.float64)
+        if method == "lm":
+            res = solver.lm_many(huber_residuals, huber_jacobian, x0, *args, maxiter=maxiter, tol=cfg.tol)
+        else:
+            res = solver.lbfgs_many(scaled_objective, x0, *args, cfg=cfg.solver_config(maxiter, maxls))
         out = {k: np.array(getattr(res, k)) for k in ("params", "value", "grad_norm", "iterations", "hit_maxiter")}
     out["value"] = np.where(np.isfinite(out["value"]), out["value"] * cfg.delta ** 2, np.inf)  # unscaled
     return out
 
 
 def multistart(inits: np.ndarray, weights, n, d, loss, cfg: FitConfig) -> dict:
-    """Run L-BFGS from every row of ``inits``; NumPy arrays (params, value, iterations, ...) per start.
+    """Run the two-phase search from every row of ``inits``; NumPy arrays per start.
 
-    With ``cfg.screen_iters > 0`` the run has two phases (see :class:`FitConfig`); ``iterations``
-    then counts both. ``screened_out`` marks starts left unconverged at the screening cap because
-    better starts took the polishing slots; ``hit_maxiter`` is true for them and for polished
-    starts that reached ``maxiter``.
+    Returns ``params``, ``value`` (unscaled objective), ``grad_norm``, ``iterations`` (screen plus
+    polish), ``hit_maxiter`` and ``screened_out``: starts left where the screen stopped because
+    better starts took the polishing slots (they count as unconverged, never as failures of the
+    solver). With ``screen_iters <= 0`` (or fewer starts than ``polish_top``) L-BFGS runs every
+    start to convergence.
     """
+    if cfg.screen not in ("lm", "lbfgs"):
+        raise ValueError(f"unknown screen solver {cfg.screen!r}; choose 'lm' or 'lbfgs'")
     if cfg.screen_iters <= 0 or cfg.polish_top >= len(inits):
         out = _run_starts(inits, weights, n, d, loss, cfg, cfg.maxiter)
         out["screened_out"] = np.zeros(len(inits), bool)
+        out["polished"] = len(inits)
         return out
-    out = _run_starts(inits, weights, n, d, loss, cfg, cfg.screen_iters, cfg.screen_maxls)
-    open_ = np.flatnonzero(out["hit_maxiter"])
-    if open_.size:
-        order = open_[np.argsort(out["value"][open_], kind="stable")][: cfg.polish_top]
-        more = _run_starts(out["params"][order], weights, n, d, loss, cfg, cfg.maxiter - cfg.screen_iters)
-        for k in ("params", "value", "grad_norm", "hit_maxiter"):
-            out[k][order] = more[k]
-        out["iterations"][order] = out["iterations"][order] + more["iterations"]
+    out = _run_starts(inits, weights, n, d, loss, cfg, cfg.screen_iters, cfg.screen_maxls, method=cfg.screen)
+    # An L-BFGS screen has converged some starts already: polish only the open ones. A
+    # Levenberg-Marquardt screen hands every start over to L-BFGS, so rank them all.
+    candidates = np.flatnonzero(out["hit_maxiter"]) if cfg.screen == "lbfgs" else np.arange(len(inits))
+    candidates = candidates[np.isfinite(out["value"][candidates])]
+    screened = np.zeros(len(inits), bool)
+    polished = 0
+    if candidates.size:
+        order = _best(out["value"], candidates, cfg.polish_top)
+        if cfg.screen == "lm" and cfg.refine_iters > 0:
+            _update(out, order, _run_starts(out["params"][order], weights, n, d, loss, cfg, cfg.refine_iters,
+                                            method="lm"))
+            order = _best(out["value"], order[np.isfinite(out["value"][order])], cfg.converge_top)
+        _update(out, order, _run_starts(out["params"][order], weights, n, d, loss, cfg, cfg.maxiter))
+        polished = order.size
         screened = np.ones(len(inits), bool)
         screened[order] = False
-        screened &= out["hit_maxiter"]
-    else:
-        screened = np.zeros(len(inits), bool)
-    out["polished"] = int(min(open_.size, cfg.polish_top))
+        screened &= out["hit_maxiter"] if cfg.screen == "lbfgs" else True
+    out["polished"] = int(polished)
     out["screened_out"] = screened
     return out
+
+
+def _best(value: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
+    return idx[np.argsort(value[idx], kind="stable")][:k]
+
+
+def _update(out: dict, idx: np.ndarray, more: dict) -> None:
+    for k in ("params", "value", "grad_norm", "hit_maxiter"):
+        out[k][idx] = more[k]
+    out["iterations"][idx] = out["iterations"][idx] + more["iterations"]
 
 
 def fit_law(n, d, loss, cfg: FitConfig = FitConfig(), weights=None, inits: np.ndarray | None = None) -> LawFit:
@@ -207,7 +274,7 @@ def fit_law(n, d, loss, cfg: FitConfig = FitConfig(), weights=None, inits: np.nd
         "best_start_iterations": int(out["iterations"][best]),
         "best_start_grad_norm": float(out["grad_norm"][best]),
         "max_iterations": int(out["iterations"].max()),
-        "screen_iters": cfg.screen_iters, "polished_starts": int(out.get("polished", len(starts))),
+        "screen": cfg.screen, "screen_iters": cfg.screen_iters, "polished_starts": int(out.get("polished", len(starts))),
         "tol": cfg.tol, "maxiter": cfg.maxiter,
     })
     return LawFit(params=LawParams.from_theta(theta), theta=theta, objective=float(value[best]),

@@ -3,8 +3,11 @@
 jaxopt is what the design names for fitting, but it is no longer maintained upstream; keeping the
 solver calls here means a swap to ``optax.lbfgs`` (or anything else) touches one file.
 
-Two solvers are exposed:
+Three solvers are exposed:
 
+* :func:`lm_many` runs jaxopt's Levenberg-Marquardt from many starts at once on a residual vector
+  with an analytic Jacobian: one residual/Jacobian evaluation per iteration and no line search, so
+  a vmapped batch costs the same every iteration (the multistart screen of the fitter);
 * :func:`lbfgs_many` minimises one smooth objective from many starting points at once (``vmap``
   over starts, and optionally over data weights for the bootstrap), returning the final parameters,
   objective values, iteration counts and whether each start stopped at ``maxiter``;
@@ -16,7 +19,9 @@ Callers must run these inside ``jax.enable_x64(True)`` when they want float64 (t
 
 from __future__ import annotations
 
+import concurrent.futures as futures
 import functools
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -104,6 +109,81 @@ def lbfgs_many_data(objective: Callable, inits: jax.Array, batched: tuple, share
     as ``objective(params, *batched_k, *shared)``.
     """
     return _result(_many_data_fn(objective, cfg)(inits, tuple(batched), tuple(shared)), cfg)
+
+
+class _LevenbergMarquardt(jaxopt.LevenbergMarquardt):
+    """jaxopt 0.8.5 ignores a user ``jac_fun`` when ``materialize_jac=True`` (it never assigns the
+    private attribute the iterations call); set it here so the analytic Jacobian is the one used."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.jac_fun is not None and self.materialize_jac:
+            self._jac_fun = self.jac_fun
+
+
+@functools.lru_cache(maxsize=64)
+def _lm_fn(residual: Callable, jacobian: Callable, maxiter: int, tol: float, n_batched: int, n_shared: int):
+    lm = _LevenbergMarquardt(residual, jac_fun=jacobian, maxiter=maxiter, tol=tol, xtol=0.0, gtol=0.0,
+                             solver="cholesky", materialize_jac=True, implicit_diff=False, jit=True,
+                             unroll=False)
+
+    def one(x0, *args):
+        params, state = lm.run(x0, *args)
+        value = 0.5 * jnp.sum(jnp.square(residual(params, *args)))
+        return params, value, jnp.linalg.norm(state.gradient), state.iter_num
+
+    return jax.jit(jax.vmap(one, in_axes=(0,) + (0,) * n_batched + (None,) * n_shared))
+
+
+def lm_many(residual: Callable, jacobian: Callable, inits: jax.Array, *args, batched: tuple = (),
+            maxiter: int = 30, tol: float = 1e-4) -> ManyResult:
+    """Levenberg-Marquardt from every row of ``inits`` on ``0.5 * ||residual(x, *batched_k, *args)||^2``.
+
+    ``jacobian`` (same arguments) returns the ``[points, P]`` Jacobian of ``residual``. Both must be
+    module-level functions (they key the compilation cache). ``batched`` holds per-row data (row
+    ``k`` of each array goes with start ``k``, as in the bootstrap); ``args`` are shared. ``value``
+    is the objective at the final parameters (non-finite for starts that diverged); ``grad_norm``
+    is ``||J^T r||``, the gradient norm of that objective; ``tol`` stops a start once it falls below.
+    """
+    fn = _lm_fn(residual, jacobian, maxiter, tol, len(batched), len(args))
+    params, value, gnorm, iters = _in_threads(fn, inits, batched, args)
+    return ManyResult(params=params, value=value, grad_norm=gnorm, iterations=iters,
+                      hit_maxiter=iters >= maxiter)
+
+
+#: Batches smaller than this run in one call (threading them costs more than it saves).
+_THREAD_MIN_ROWS = 512
+
+
+def _in_threads(fn: Callable, inits: jax.Array, batched: tuple, shared: tuple):
+    """Call ``fn(rows, *batched_rows, *shared)`` on equal slices of the rows, one per CPU core.
+
+    A vmapped solver loop compiles to one XLA while loop that the CPU backend runs on a single
+    thread; slices dispatched from separate Python threads run on separate cores (JAX releases
+    the GIL while executing). Rows are padded with copies of the first so every slice has one
+    shape (one compilation); results are concatenated and the padding dropped.
+    """
+    rows = inits.shape[0]
+    parts = min(os.cpu_count() or 1, 8)
+    if jax.default_backend() != "cpu" or parts < 2 or rows < _THREAD_MIN_ROWS:
+        return fn(inits, *batched, *shared)
+    size = -(-rows // parts)
+    pad = size * parts - rows
+
+    def padded(x):
+        return jnp.concatenate([x, jnp.broadcast_to(x[:1], (pad,) + x.shape[1:])]) if pad else x
+
+    xs, bs = padded(inits), tuple(padded(b) for b in batched)
+    x64 = inits.dtype == jnp.float64  # ``enable_x64`` is thread-local: carry it into the workers
+
+    def part(k):
+        with jax.enable_x64(x64):
+            sl = slice(k * size, (k + 1) * size)
+            return jax.block_until_ready(fn(xs[sl], *(b[sl] for b in bs), *shared))
+
+    with futures.ThreadPoolExecutor(parts) as pool:
+        outs = list(pool.map(part, range(parts)))
+    return tuple(jnp.concatenate(parts_)[:rows] for parts_ in zip(*outs))
 
 
 def project_box_simplex(x: jax.Array, lo: jax.Array, hi: jax.Array, iters: int = 200) -> jax.Array:
