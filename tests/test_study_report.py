@@ -100,3 +100,35 @@ def test_missing_data_is_reported_not_invented(tmp_path):
     assert "failed: boom" in text
     assert "| per-language laws | Figure 2 | no fitted laws | no data |" in text
     assert not list((out / "report").glob("*.png"))
+
+
+def test_allocation_uses_transfer_fitted_on_synergy_runs(tmp_path):
+    """With synergy results present, the allocation stage writes transfer.json (tau of the
+    transfer form fitted to them) and recovers a transfer planted in synthetic rows."""
+    import json as _json
+
+    import numpy as np
+
+    from codescale_jax.study import stages
+    from codescale_jax.study.results import write_csv
+
+    langs = ["python", "java"]
+    theta = {"python": dict(A=400.0, B=300.0, alpha_N=0.3, alpha_D=0.28, L_inf=1.5),
+             "java": dict(A=350.0, B=280.0, alpha_N=0.32, alpha_D=0.3, L_inf=1.2)}
+    tau_true = {"python": 0.4, "java": 0.1}  # share of the other language's tokens that counts
+    rows = []
+    for n in (1e5, 2e5, 4e5):
+        for total in (4e4, 8e4, 1.6e5):
+            for lang in langs:
+                other = "java" if lang == "python" else "python"
+                p = theta[lang]
+                d_eff = 0.5 * total + tau_true[lang] * 0.5 * total
+                loss = p["A"] * n ** -p["alpha_N"] + p["B"] * d_eff ** -p["alpha_D"] + p["L_inf"]
+                rows.append({"language": lang, "params": n, "tokens": total, "loss": loss,
+                             "mixture": _json.dumps({lang: 0.5, other: 0.5}), "run_id": f"{lang}{other}{n}{total}"})
+    write_csv(rows, tmp_path / "results" / "synergy.csv")
+    path = stages.fit_transfer_file(tmp_path, theta, langs)
+    doc = _json.loads(path.read_text())
+    tau = np.array(doc["tau"])
+    assert abs(tau[0, 1] - 0.4) < 0.02 and abs(tau[1, 0] - 0.1) < 0.02
+    assert stages.fit_transfer_file(tmp_path / "none", theta, langs) is None  # no synergy results: off

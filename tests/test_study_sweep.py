@@ -121,3 +121,32 @@ def test_subprocess_runner_scores_translation_after_training(tmp_path):
     calls = log.read_text().splitlines()
     assert calls[0].startswith("-m experiments.train")
     assert calls[1].startswith("-m experiments.evaluate") and "--suite translation --max-pairs 4" in calls[1]
+
+
+def test_eta_weighs_runs_and_flops():
+    # Half the runs done but only a tenth of the FLOPs: more than the elapsed time is left.
+    left = sweep.eta_seconds(100.0, 5, 10, 1.0, 10.0)
+    assert left == 100.0 * (0.5 * 1.0 + 0.5 * 9.0)
+    assert sweep.eta_seconds(100.0, 10, 10, 10.0, 10.0) == 0.0
+
+
+def test_children_share_a_compilation_cache(tmp_path):
+    env = sweep.compile_cache_env(tmp_path / "cache", base={"PATH": "/bin"})
+    assert env["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "cache")
+    assert env["PATH"] == "/bin"
+    mine = sweep.compile_cache_env(tmp_path / "cache", base={"JAX_COMPILATION_CACHE_DIR": "elsewhere"})
+    assert mine["JAX_COMPILATION_CACHE_DIR"] == "elsewhere"  # a user's choice wins
+
+
+def test_default_runner_gets_the_cache(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_runner(python=None, env=None):
+        seen["env"] = env
+        return lambda spec, d: 1
+
+    monkeypatch.setattr(sweep, "subprocess_runner", fake_runner)
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    spec = plan.RunSpec("scaling", "python", "micro-0.1m", 1000)
+    sweep.run_sweep([spec], tmp_path, print_fn=lambda s: None)
+    assert seen["env"]["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / ".jax_cache")

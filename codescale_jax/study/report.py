@@ -196,8 +196,12 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     png = figures.plot_allocation_outcome(langs, [per[l]["share"] for l in langs],
                                           [per[l]["uniform_share"] for l in langs], predicted, measured,
                                           fig_dir / "allocation.png")
+    transfer = _json(out / "transfer.json")
+    how = (f"the fitted laws plus the transfer matrix tau fitted to the {transfer['n_points']} synergy rows "
+           "(`transfer.json`: each language also counts tau_ij of language j's tokens)" if transfer
+           else "the fitted laws alone (no synergy results: no transfer between languages assumed)")
     lines = ["## Allocation", "", f"N = {alloc['N_non_embedding_params']:.4g}, D = {alloc['D_total_tokens']:.4g} "
-             "tokens; predicted losses from the fitted laws, measured ones from training both splits.", "",
+             f"tokens; predicted losses from {how}; measured ones from training both splits.", "",
              "| language | share | uniform | predicted opt. | predicted unif. | measured opt. | measured unif. | measured change |",
              "|---|---|---|---|---|---|---|---|"]
     for l in langs:

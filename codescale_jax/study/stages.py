@@ -20,6 +20,9 @@ import json
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
+from codescale_jax import io_utils
 from codescale_jax.study import presets as presets_lib
 from codescale_jax.study import sweep as sweep_lib
 from codescale_jax.study.presets import StudyPreset
@@ -115,6 +118,9 @@ def run_allocation(preset: StudyPreset, out: Path, corpus_dir, workers=None, run
             "--min-share", str(a.min_share), "--plot"]
     if langs:
         argv += ["--languages", ",".join(langs)]
+    transfer = fit_transfer_file(out, fitted, langs)
+    if transfer is not None:
+        argv += ["--transfer", str(transfer), "--gamma", "1"]
     if allocate_cli.main(argv) != 0:
         raise StageError("allocation: experiments.allocate failed (see the message above)")
     doc = json.loads((out / "alloc.json").read_text())
@@ -122,6 +128,31 @@ def run_allocation(preset: StudyPreset, out: Path, corpus_dir, workers=None, run
     uni = {l: v["uniform_share"] for l, v in doc["languages"].items()}
     specs = presets_lib.allocation_specs(preset, opt, uni, corpus_dir)
     return _sweep(specs, out, preset, workers, "allocation", runner)
+
+
+def fit_transfer_file(out: Path, fitted: dict, langs: list[str]) -> Path | None:
+    """Fit the transfer matrix tau of the transfer form to the synergy runs (when the synergy stage
+    produced results) and write ``transfer.json`` for the allocator; ``None`` without synergy rows.
+
+    The allocation then credits each language with ``gamma * sum_j tau_ij D_j`` of the others'
+    tokens (gamma fixed to 1: only the product is identifiable from bilingual runs). Pairs no run
+    informs get tau = 0 (no transfer assumed).
+    """
+    from codescale_jax.laws.forms import PARAM_NAMES
+    from codescale_jax.laws.transfer import fit_transfer
+    from codescale_jax.study.results import load_results
+
+    csv = out / "results" / "synergy.csv"
+    if not csv.is_file() or len(langs) < 2:
+        return None
+    rows = [r for r in load_results(csv) if r["language"] in langs]
+    params = np.array([[float(fitted[l][k]) for k in PARAM_NAMES] for l in langs])
+    fit = fit_transfer(rows, langs, params)
+    path = out / "transfer.json"
+    io_utils.atomic_write_json(path, {"languages": list(fit.languages), "tau": np.nan_to_num(fit.tau).tolist(),
+                                      "gamma": fit.gamma, "objective": fit.objective, "n_points": fit.n_points,
+                                      "iterations": fit.iterations, "source": str(csv.name)})
+    return path
 
 
 def run_all(preset: StudyPreset, out: str | Path, stages=STAGES, workers: int | None = None,
