@@ -22,19 +22,23 @@ def _textbook(q, k, v, segment_ids, causal):
     return jnp.einsum("bhqk,bkhd->bqhd", p, v), lse
 
 
-@pytest.mark.parametrize("hq,hkv,causal,packed", [
-    (4, 4, True, True),    # multi-head, packed documents with padding
-    (4, 2, True, True),    # grouped-query
-    (6, 2, False, False),  # bidirectional, no segments
-    (2, 1, True, False),   # multi-query
+@pytest.mark.parametrize("t,hq,hkv,causal,packed", [
+    (16, 4, 4, True, True),    # multi-head, packed documents with padding
+    (16, 4, 2, True, True),    # grouped-query
+    (16, 6, 2, False, False),  # bidirectional, no segments
+    (16, 2, 1, True, False),   # multi-query
+    (256, 2, 1, True, True),   # causal, long enough for two query blocks
+    (512, 2, 2, True, False),  # four query blocks
+    (256, 2, 2, False, True),  # bidirectional at the same length: one block
 ])
-def test_reference_matches_textbook(hq, hkv, causal, packed):
-    b, t, d = 2, 16, 8
+def test_reference_matches_textbook(t, hq, hkv, causal, packed):
+    b, d = 2, 8
     ks = jax.random.split(jax.random.key(0), 5)
     q = jax.random.normal(ks[0], (b, t, hq, d))
     k = jax.random.normal(ks[1], (b, t, hkv, d))
     v = jax.random.normal(ks[2], (b, t, hkv, d))
-    seg = jnp.array([[1] * 5 + [2] * 8 + [0] * 3, [3] * 16]) if packed else None
+    # Row 0: two documents then padding (ids 0); row 1: one document.
+    seg = jnp.array([[1] * (t // 3) + [2] * (t // 2) + [0] * (t - t // 3 - t // 2), [3] * t]) if packed else None
     d_out = jax.random.normal(ks[3], (b, t, hq, d))
     d_lse = jax.random.normal(ks[4], (b, hq, t))
 

@@ -41,10 +41,38 @@ def reference_attention(q, k, v, segment_ids=None, *, causal: bool = True, kv_se
         raise ValueError(f"q_heads={hq} is not a multiple of kv_heads={hkv}")
     scale = d ** -0.5 if scale is None else scale
     mask = attention_mask(tq, tk, causal=causal, q_segment_ids=segment_ids, kv_segment_ids=kv_segment_ids)
-    out, lse = _attend(q, k, v, mask[:, :, :, None, :], float(scale))
+    out, lse = _causal_blocks(q, k, v, mask[:, :, :, None, :], float(scale), causal)
     if return_lse:
         return out, lse
     return out
+
+
+def _causal_blocks(q, k, v, mask, scale: float, causal: bool):
+    """Causal attention as a few query blocks, each against only the key prefix it can see.
+
+    Blocks of at least ``_MIN_BLOCK`` queries: query block ``i`` of ``n`` attends to the first
+    ``(i + 1) / n`` of the keys, so the score matrices (and both their matmuls and every
+    elementwise pass) shrink to ``(n + 1) / (2n)`` of the full square. Keys past the prefix are
+    masked for those queries anyway, so each row's softmax is the same; only the order of the
+    floating-point sums can differ.
+    """
+    tq, tk = q.shape[1], k.shape[1]
+    n = min(_MAX_BLOCKS, tq // _MIN_BLOCK)
+    if not causal or n < 2 or tq % n:
+        return _attend(q, k, v, mask, scale)
+    size = tq // n
+    outs, lses = [], []
+    for i in range(n):
+        lo, hi = i * size, (i + 1) * size
+        keys = min(tk, hi + tk - tq)  # queries are aligned to the end of the keys
+        out, lse = _attend(q[:, lo:hi], k[:, :keys], v[:, :keys], mask[:, :, lo:hi, :, :keys], scale)
+        outs.append(out)
+        lses.append(lse)
+    return jnp.concatenate(outs, axis=1), jnp.concatenate(lses, axis=2)
+
+
+_MIN_BLOCK = 128
+_MAX_BLOCKS = 4
 
 
 # Layout: scores live in the order a batched matmul produces them, [batch, kv_head, q, group, k],
