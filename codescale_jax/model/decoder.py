@@ -5,11 +5,17 @@ embeddings; multi-head or grouped-query attention; optional tied input/output em
 
 Layout choices made for speed and for sharding:
 
-* **Fused QKV.** One ``[d_model, kv_heads, group + 2, head_dim]`` matrix yields, per key/value
-  head, its ``group`` query heads, its key and its value. One matmul instead of three, and
-  tensor parallelism shards the ``kv_heads`` dimension so every shard holds whole GQA groups.
-  Query head ``h`` reads key/value head ``h // group`` (the layout of ``kernels.attention``).
-* **Fused gate/up.** One ``[d_model, 2, d_ff]`` matrix for the SwiGLU gate and up projections.
+* **Fused QKV parameter.** One ``[d_model, kv_heads, group + 2, head_dim]`` matrix holds, per
+  key/value head, its ``group`` query heads, its key and its value, so tensor parallelism shards
+  the ``kv_heads`` dimension and every shard holds whole GQA groups. Query head ``h`` reads
+  key/value head ``h // group`` (the layout of ``kernels.attention``). The forward pass runs one
+  matmul per slice of it (q, k, v): slicing the weight is cheap, while slicing one fused-width
+  activation costs a padded gradient of that activation in the backward pass.
+* **Fused gate/up parameter.** One ``[d_model, 2, d_ff]`` matrix for the SwiGLU gate and up
+  projections, used the same way.
+* **Projections** go through :func:`codescale_jax.model.linear.linear` (a tensordot whose
+  backward picks the cheap operand to transpose for the weight gradient), and the rotary
+  sin/cos tables are built once per forward pass and shared by all layers.
 * **Packed sequences.** ``segment_ids`` keep documents of a packed row from attending to each
   other (0 marks padding) and ``positions`` restart at 0 for each document, so a document's
   outputs do not depend on what it was packed with.
