@@ -78,7 +78,8 @@ class OptimizerConfig:
 
     lr: float = 3e-3
     schedule: str = "cosine"  # cosine | wsd | constant
-    warmup_steps: int = -1  # -1: 2% of the run, at least 1 step
+    warmup_steps: int = -1  # -1: warmup_fraction of the run, at least 1 step
+    warmup_fraction: float = 0.02  # used when warmup_steps is -1
     min_lr_ratio: float = 0.1  # final rate as a fraction of lr
     decay_fraction: float = 0.2  # wsd only: the last fraction of steps that decays
     b1: float = 0.9

@@ -72,3 +72,16 @@ def test_schedules():
     assert float(wsd(99)) < 0.6 and float(wsd(110)) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="schedule"):
         schedule(OptimizerConfig(schedule="linear"), 10)
+
+
+def test_warmup_is_a_fraction_of_the_run_unless_set():
+    from codescale_jax.train.optimizer import warmup_steps
+
+    assert warmup_steps(OptimizerConfig(), 125) == 2  # default 2%
+    assert warmup_steps(OptimizerConfig(warmup_fraction=0.2), 125) == 25
+    assert warmup_steps(OptimizerConfig(warmup_fraction=0.2), 16) == 3
+    assert warmup_steps(OptimizerConfig(warmup_steps=7, warmup_fraction=0.2), 125) == 7  # explicit wins
+    sched = schedule(OptimizerConfig(lr=1.0, warmup_fraction=0.2), 100)
+    assert float(sched(10)) == pytest.approx(0.5) and float(sched(20)) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="warmup_fraction"):
+        warmup_steps(OptimizerConfig(warmup_fraction=1.5), 10)
