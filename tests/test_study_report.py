@@ -132,3 +132,14 @@ def test_allocation_uses_transfer_fitted_on_synergy_runs(tmp_path):
     tau = np.array(doc["tau"])
     assert abs(tau[0, 1] - 0.4) < 0.02 and abs(tau[1, 0] - 0.1) < 0.02
     assert stages.fit_transfer_file(tmp_path / "none", theta, langs) is None  # no synergy results: off
+
+
+def test_floors_fitted_at_zero_are_not_ranked():
+    from codescale_jax.study.report import comparison_section
+
+    law = {"A": 100.0, "B": 100.0, "alpha_N": 0.3, "alpha_D": 0.3}
+    laws = {l: dict(law, L_inf=f) for l, f in (("python", 0.0), ("java", 1e-9), ("go", 1.2), ("rust", 0.8))}
+    text = comparison_section(laws, None, None, None)
+    assert "not comparable: 2 of 4 floors fitted at 0" in text
+    laws["java"]["L_inf"] = 0.9
+    assert "not comparable" not in comparison_section(laws, None, None, None)

@@ -233,6 +233,10 @@ def _rank_agreement(ours: dict[str, float], theirs: dict[str, float]) -> float |
     return float(kendalltau([ours[l] for l in common], [theirs[l] for l in common]).statistic)
 
 
+#: A fitted floor below this (nats) sits at the bound of the LSE form: the data did not pin it down.
+FLOOR_AT_ZERO = 1e-3
+
+
 def comparison_section(laws: dict, syn, pairing, alloc_result) -> str:
     """Side by side with the study's findings; each line says agree / differ / cannot compare."""
     lines = ["## Side by side with the study", "",
@@ -248,6 +252,9 @@ def comparison_section(laws: dict, syn, pairing, alloc_result) -> str:
         order_o = " < ".join(sorted(common, key=ours_floor.get))
         order_p = " < ".join(sorted(common, key=lambda l: ref[l][2]))
         verdict = "too few languages to rank (need 3)" if tau is None else ("agree" if tau > 0.5 else ("partly" if tau > 0 else "differ"))
+        at_zero = [l for l in common if ours_floor[l] < FLOOR_AT_ZERO]
+        if len(at_zero) >= 2:  # ties at the bound: any ordering among them is arbitrary
+            verdict, tau = f"not comparable: {len(at_zero)} of {len(common)} floors fitted at 0 (budgets too small)", None
         lines.append(f"| ordering of floors L_inf | {order_p} | {order_o} | {verdict} (Kendall tau "
                      f"{'n/a' if tau is None else f'{tau:.2f}'}) |")
         for key, idx in (("alpha_N", 0), ("alpha_D", 1)):
