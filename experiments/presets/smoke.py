@@ -8,9 +8,10 @@ fit (coarse start grid, 20 bootstrap resamples, holdout: the largest size), a 1-
 (3 runs), paired vs shuffled at one size (2 runs), the allocation (2 runs, both scored on both
 languages) and the report. 25 training runs in all, two at a time.
 
-Expected time: 3 min 45 s measured from an empty directory on the shared 2-core CPU box with a
-load average of about 4 from other jobs (``tests/test_study_smoke.py``); 27 min when the load was
-20 (see the "The study" section of BUILD_NOTES.md). A second call skips every run: seconds.
+Expected time: 2 min 28 s measured from an empty directory on the shared 2-core CPU box with a
+load average of about 3.5 from other jobs (``tests/test_study_smoke.py``, runs sharing the
+compilation cache); 3 min 45 s before the cache, 27 min when the load was 20 (see the "The study"
+section of BUILD_NOTES.md). A second call skips every run: seconds.
 Expected result: a report.md whose sections are all filled; losses are far from converged
 (4 to 5 nats/token on bytes after a few thousand tokens), so the fitted exponents and the
 allocation are meaningless as numbers: this preset checks the plumbing, not the science.
