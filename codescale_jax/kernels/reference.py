@@ -47,6 +47,11 @@ def reference_attention(q, k, v, segment_ids=None, *, causal: bool = True, kv_se
     return out
 
 
+#: Causal query blocks: at least this many queries each, at most this many blocks.
+_MIN_BLOCK = 128
+_MAX_BLOCKS = 4
+
+
 def _causal_blocks(q, k, v, mask, scale: float, causal: bool):
     """Causal attention as a few query blocks, each against only the key prefix it can see.
 
@@ -70,9 +75,6 @@ def _causal_blocks(q, k, v, mask, scale: float, causal: bool):
         lses.append(lse)
     return jnp.concatenate(outs, axis=1), jnp.concatenate(lses, axis=2)
 
-
-_MIN_BLOCK = 128
-_MAX_BLOCKS = 4
 
 
 # Layout: scores live in the order a batched matmul produces them, [batch, kv_head, q, group, k],

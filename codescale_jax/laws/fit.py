@@ -23,8 +23,8 @@ Choices made here, and why:
   ``sign(u) sqrt(2|u| - 1)`` beyond, which is exactly the scaled sum of Huber losses and is C1),
   with the analytic Jacobian of the LSE form. One residual/Jacobian evaluation per iteration and
   no line search, unlike vmapped L-BFGS whose nested line-search loop runs to the batch's worst
-  member at every iteration. ``screen="lbfgs"`` keeps the L-BFGS screen for comparison
-  (``experiments/bench_fit.py`` times both).
+  member at every iteration. ``screen="lbfgs"`` keeps the former L-BFGS screen (BUILD_NOTES.md
+  gives both timings).
 """
 
 from __future__ import annotations
@@ -51,9 +51,10 @@ class FitConfig:
     grid: str = "hoffmann"
     tol: float = 1e-4
     maxiter: int = 1000
-    #: Two-phase search: every start runs ``screen_iters`` iterations of the ``screen`` solver
-    #: ("lm": Levenberg-Marquardt, or "lbfgs"), then the ``polish_top`` best (by objective) continue
-    #: with L-BFGS to convergence. ``screen_iters=0`` runs L-BFGS from every start to convergence.
+    #: Every start runs ``screen_iters`` iterations of the ``screen`` solver ("lm":
+    #: Levenberg-Marquardt, or "lbfgs"); the ``polish_top`` best (by objective) continue (see
+    #: ``refine_iters``) and end with L-BFGS to convergence. ``screen_iters=0`` runs L-BFGS from
+    #: every start to convergence.
     screen: str = "lm"
     screen_iters: int = 10
     polish_top: int = 50
@@ -201,7 +202,7 @@ def _run_starts(inits: np.ndarray, weights, n, d, loss, cfg: FitConfig, maxiter:
 
 
 def multistart(inits: np.ndarray, weights, n, d, loss, cfg: FitConfig) -> dict:
-    """Run the two-phase search from every row of ``inits``; NumPy arrays per start.
+    """Run the phased search of :class:`FitConfig` from every row of ``inits``; NumPy arrays per start.
 
     Returns ``params``, ``value`` (unscaled objective), ``grad_norm``, ``iterations`` (screen plus
     polish), ``hit_maxiter`` and ``screened_out``: starts left where the screen stopped because
@@ -233,7 +234,8 @@ def multistart(inits: np.ndarray, weights, n, d, loss, cfg: FitConfig) -> dict:
         polished = order.size
         screened = np.ones(len(inits), bool)
         screened[order] = False
-        screened &= out["hit_maxiter"] if cfg.screen == "lbfgs" else True
+        if cfg.screen == "lbfgs":  # starts its screen converged were never waiting for a slot
+            screened &= out["hit_maxiter"]
     out["polished"] = int(polished)
     out["screened_out"] = screened
     return out

@@ -139,9 +139,10 @@ def run_sweep(specs: Sequence[RunSpec], runs_dir: str | Path, *, workers: int = 
     # the rates measured so far in this sweep.
     cost = {s.run_id: plan_lib.run_flops(s) for s, _ in todo}
     total_cost = sum(cost.values())
-    done_cost = [0.0]
+    done_cost = 0.0
 
     def one(item: tuple[RunSpec, str]) -> None:
+        nonlocal done_cost
         spec, st = item
         d = run_dir(runs_dir, spec)
         with lock:
@@ -160,9 +161,9 @@ def run_sweep(specs: Sequence[RunSpec], runs_dir: str | Path, *, workers: int = 
                 failed[spec.run_id] = rc if rc != 0 else -2
                 note = f"FAILED (exit {rc}; see {d / 'train.log'})" if rc != 0 else "FAILED (no result.json written)"
             n_done = len(finished) + len(failed)
-            done_cost[0] += cost[spec.run_id]
+            done_cost += cost[spec.run_id]
             elapsed = time.time() - start
-            left = eta_seconds(elapsed, n_done, len(todo), done_cost[0], total_cost)
+            left = eta_seconds(elapsed, n_done, len(todo), done_cost, total_cost)
             print_fn(f"[sweep] {n_done}/{len(todo)} {spec.run_id} {note} in {time.time() - t0:.0f}s; "
                      f"elapsed {plan_lib.format_duration(elapsed)}, about {plan_lib.format_duration(left)} left")
 
