@@ -8,6 +8,12 @@ Holdout rules (``--holdout``) say which runs are the "larger" ones to predict:
 The law is fitted on the remaining rows and its relative error on the held-out rows is reported
 (mean and max), beside the in-sample error. Extrapolation is what users of a law need; the study
 reports no such check.
+
+The shape check (:func:`shape_check`) says whether the measured curves can be matched by the law at
+all: ``A N^-alpha_N + B D^-alpha_D + L_inf`` with non-negative coefficients is convex in ``log D``
+at fixed ``N`` (and in ``log N`` at fixed ``D``), so along every curve the loss drop per doubling
+must shrink. Where measured drops grow instead, no parameter values fit those points and an
+extrapolation along that direction is not meaningful, whatever the fitter does.
 """
 
 from __future__ import annotations
@@ -74,11 +80,48 @@ def fit_language(rows: list[dict], cfg: FitConfig, n_boot: int = 200, seed: int 
                                         for i in range(min(keep_draws, n_boot))]
         log(f"[{name}] {n_boot} bootstrap refits (by run, {b.n_runs} runs) in {time.perf_counter() - t0:.1f}s: "
             f"alpha_N 95% [{s['ci95']['alpha_N'][0]:.4f}, {s['ci95']['alpha_N'][1]:.4f}]")
+    extra["shape"] = shape_check(n, d, loss)
     if holdout:
         extra["holdout"] = holdout_report(n, d, loss, holdout, cfg)
         log(f"[{name}] holdout {holdout}: mean rel. error {extra['holdout']['heldout_mean_rel_error']:.4f} on "
             f"{extra['holdout']['n_heldout']} held-out points")
     return law_entry(f.params, **extra), f, thetas
+
+
+def _steepening(x: np.ndarray, y: np.ndarray, group: np.ndarray, rtol: float) -> tuple[int, int, int]:
+    """Over curves of fixed ``group``: (adjacent slope pairs, pairs whose drop steepens, rising steps).
+
+    Slopes are of ``y`` against ``log x``; a pair steepens when the later slope is more negative
+    than the earlier by more than ``rtol`` of the earlier's magnitude.
+    """
+    pairs = steep = rising = 0
+    for g in np.unique(group):
+        sel = group == g
+        xs = np.unique(x[sel])
+        if xs.size < 2:
+            continue
+        ys = np.array([y[sel][x[sel] == v].mean() for v in xs])
+        slopes = np.diff(ys) / np.diff(np.log(xs))
+        rising += int((slopes > 0).sum())
+        for a, b in zip(slopes[:-1], slopes[1:]):
+            pairs += 1
+            steep += int(b < a - rtol * abs(a))
+    return pairs, steep, rising
+
+
+def shape_check(n, d, loss, rtol: float = 0.05) -> dict:
+    """Does the data have the law's shape? (See the module doc.)
+
+    Returns, for curves along ``D`` (fixed ``N``) and along ``N`` (fixed ``D``): the number of
+    adjacent slope pairs, how many of them steepen (the drop per doubling grows by more than
+    ``rtol``, which the law cannot produce) and how many steps go up (more data or parameters,
+    higher loss). Points of equal ``(N, D)`` (seeds) are averaged first.
+    """
+    n, d, loss = (np.asarray(a, dtype=np.float64) for a in (n, d, loss))
+    dp, ds, dr = _steepening(d, loss, n, rtol)
+    np_, ns, nr = _steepening(n, loss, d, rtol)
+    return {"rtol": rtol, "along_D": {"pairs": dp, "steepening": ds, "rising": dr},
+            "along_N": {"pairs": np_, "steepening": ns, "rising": nr}}
 
 
 def holdout_report(n, d, loss, rule: str, cfg: FitConfig) -> dict:

@@ -6,7 +6,7 @@ sizes of the reference study's per-language grid (Yang et al., arXiv:2512.13472,
 ``0.5b``, ``1.5b``, ``3b``, ``7b``, ``14b`` the sizes of its parallel-pairing and allocation
 experiments. The study does not publish layer, width or head counts, so the shapes below are this
 project's choice: LLaMA-2-like (multi-head attention, SwiGLU hidden size about 8/3 of d_model
-rounded to a multiple of 32 or 256), head dimension 16 to 64 at the micro end and 64 or 128 above,
+rounded to a multiple of 32 or 256; 112 for micro-0.1m), head dimension 16 to 64 at the micro end and 64 or 128 above,
 and the depth picked so N lands within about 5% of the name. The exact N of every entry is
 ``codescale_jax.model.counting.count_params(cfg, vocab).non_embedding`` and is tested against
 the real parameter pytree.
@@ -20,8 +20,10 @@ from codescale_jax.config import ModelConfig
 
 # name: (d_model, n_layers, n_heads, n_kv_heads, d_ff)
 _SHAPES: dict[str, tuple[int, int, int, int, int]] = {
-    # CPU micro ladder: doubling N per rung.
-    "micro-0.1m": (64, 2, 4, 4, 176),
+    # CPU micro ladder: doubling N per rung. micro-0.1m to 0.8m share a depth of 4 and differ in
+    # width: at the micro study's budgets (16 to 125 steps) a model half as deep but as wide as the
+    # next rung reached the same loss (micro-0.1m was once (64, 2, ...)), so each rung changes width.
+    "micro-0.1m": (48, 4, 4, 4, 112),
     "micro-0.2m": (64, 4, 4, 4, 176),
     "micro-0.4m": (96, 4, 4, 4, 224),
     "micro-0.8m": (128, 4, 4, 4, 352),
