@@ -3,9 +3,13 @@
     python -m experiments.allocate --laws laws.json --params 1.5e9 --tokens 3.5e11 --out alloc.json
     python -m experiments.allocate --laws laws.json --params 1.5e9 --tokens 3.5e11 --out alloc.json \
         --min-share 0.05 --available python=2e11,rust=3e10 --epochs forbid --weights python=2 --plot
+    python -m experiments.allocate --laws laws.json --params 4e5 --tokens 2.56e5 --out alloc.json --max-regret 0.01
     python -m experiments.allocate --preset paper --set python.A=..,python.B=.. ...   # the study's numbers
 
-N (--params) is the non-embedding parameter count, D (--tokens) the total training tokens. The
+N (--params) is the non-embedding parameter count, D (--tokens) the total training tokens.
+``--max-regret 0.01`` keeps every language's predicted loss within 1% of its loss under the uniform
+split, under the fitted law and (``--regret-over draws``, the default when laws.json has bootstrap
+draws) under every bootstrap draw of it. The
 study's preset lacks A and B; without --set for every language it stops and names what is missing.
 Runs in seconds on a 2-core CPU.
 """
@@ -83,7 +87,13 @@ def _load_laws(args):
             laws = {k: laws[k] for k in wanted}
         if all(e.get("bootstrap_draws") for e in laws.values()):
             r = min(len(e["bootstrap_draws"]) for e in laws.values())
-            draws = np.stack([np.asarray(e["bootstrap_draws"][:r]) for e in laws.values()], axis=1)  # [R, K, 5]
+            draws = np.stack([np.asarray(e["bootstrap_draws"][:r], dtype=np.float64) for e in laws.values()],
+                             axis=1)  # [R, K, 5]
+            finite = np.all(np.isfinite(draws), axis=(1, 2))
+            if not finite.all():  # a refit that overflowed (e.g. A = inf at an extreme exponent) says nothing
+                print(f"note: {int((~finite).sum())} of {r} bootstrap draws have non-finite constants; "
+                      f"left out of the spread and the regret cap")
+                draws = draws[finite] if finite.any() else None
     languages = tuple(laws)
     params = np.array([[float(laws[lang][k]) for k in PARAM_NAMES] for lang in languages])
     return languages, params, draws
@@ -122,6 +132,10 @@ def parse_args(argv=None):
     ap.add_argument("--weights", default=None, help="loss weights: python=2 (others 1)")
     ap.add_argument("--transfer", default=None, help="tau JSON {languages, tau} or 'paper-synergy'")
     ap.add_argument("--gamma", type=float, default=0.0, help="transfer strength (0: off)")
+    ap.add_argument("--max-regret", type=float, default=None,
+                    help="cap on any language's predicted loss above its uniform-split loss (0.01 = 1%%)")
+    ap.add_argument("--regret-over", default="draws", choices=("draws", "point"),
+                    help="the cap must hold under every bootstrap draw (default) or the point estimate only")
     ap.add_argument("--plot", action="store_true", help="write alloc.png next to --out")
     return ap.parse_args(argv)
 
@@ -138,7 +152,9 @@ def main(argv=None) -> int:
             weights=_per_language(args.weights, languages, 1.0, "weights") if args.weights else None,
             min_share=_per_language(args.min_share, languages, 0.0, "min-share"),
             max_share=_per_language(args.max_share, languages, 1.0, "max-share"),
-            available=avail, epochs=args.epochs, tau=_transfer(args, languages), gamma=args.gamma)
+            available=avail, epochs=args.epochs, tau=_transfer(args, languages), gamma=args.gamma,
+            max_regret=args.max_regret,
+            regret_draws=draws if args.max_regret is not None and args.regret_over == "draws" else None)
         alloc = allocate(problem, param_draws=draws)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -150,13 +166,17 @@ def main(argv=None) -> int:
         print(f"{lang:<12}{alloc.shares[i]:>8.4f}{alloc.tokens[i]:>12.4g}"
               f"{alloc.uniform_shares[i] * args.tokens:>12.4g}{alloc.losses[i]:>10.4f}{alloc.uniform_losses[i]:>11.4f}")
     print(f"{'mean':<12}{'':>8}{'':>12}{'':>12}{alloc.objective:>10.4f}{alloc.uniform_objective:>11.4f}")
+    if alloc.regret:
+        worst = max(alloc.regret["max_predicted_regret"].items(), key=lambda kv: kv[1])
+        print(f"regret cap {100 * alloc.regret['cap']:.2g}% over {alloc.regret['laws_checked']} law(s): worst "
+              f"{worst[0]} {100 * worst[1]:+.3f}% ({alloc.regret['rounds']} round(s))")
     atomic_write_json(args.out, doc)
     print(f"wrote {args.out}")
     if args.plot:
         from codescale_jax.laws.plots import plot_allocation
 
         png = Path(args.out).with_suffix(".png")
-        spread = alloc.spread.get("shares_ci95") if alloc.spread else None
+        spread = alloc.spread.get("shares_ci95") if alloc.spread and not alloc.regret else None
         plot_allocation(languages, alloc.shares, alloc.uniform_shares, args.tokens, png, spread)
         print(f"wrote {png}")
     return 0

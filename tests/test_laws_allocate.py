@@ -120,3 +120,59 @@ def test_spread_under_parameter_draws():
         lo, hi = ci[lang]
         assert 0.05 - 1e-9 <= lo <= hi <= 1.0
         assert lo - 0.05 <= alloc.shares[i] <= hi + 0.05
+
+
+def _regret(problem, shares):
+    """Per-language predicted loss relative to the uniform split (NumPy reference, point laws)."""
+    _, per = al.evaluate(problem, shares)
+    _, per_u = al.evaluate(problem, al.uniform_shares(problem))
+    return per / per_u - 1.0
+
+
+def test_regret_cap_holds_and_costs_little():
+    free = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D))
+    free_regret = _regret(al.AllocationProblem(LANGS, PARAMS, N, D), free.shares)
+    assert free_regret.max() > 0.005  # the free optimum makes one language clearly worse
+    for cap in (0.0, 0.01):
+        problem = al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=cap)
+        capped = al.allocate(problem)
+        p = capped.shares
+        assert abs(p.sum() - 1.0) < 1e-9 and np.all(p >= -1e-12)
+        assert _regret(problem, p).max() <= cap + 1e-9
+        assert free.objective - 1e-12 <= capped.objective <= capped.uniform_objective + 1e-12
+        assert capped.regret["cap"] == cap and capped.regret["laws_checked"] == 1
+        # Not beaten by random feasible splits that also respect the cap.
+        cand = random_feasible(problem, 20_000, np.random.default_rng(4))
+        a, b, an, ad, e = PARAMS.T
+        per = a * N ** -an + b * (cand * D + 1.0) ** -ad + e
+        ok = cand[np.all(per / capped.uniform_losses - 1.0 <= cap, axis=1)]
+        assert len(ok) >= (10 if cap else 0)
+        if len(ok):
+            assert numpy_mean_loss(ok, problem).min() >= capped.objective - 1e-9
+    assert capped.regret["rounds"] >= 1 and capped.regret["pull_back_step"] == 1.0
+    assert capped.objective < capped.uniform_objective - 1e-6  # still better than uniform on average
+
+
+def test_regret_cap_under_draws_protects_uncertain_laws():
+    # Draws in which rust's data exponent is much steeper: starving rust would then cost it more.
+    draws = np.repeat(PARAMS[None], 3, axis=0)
+    draws[1, 3, 3], draws[1, 3, 1] = 0.45, 9000.0
+    draws[2, 3, 3], draws[2, 3, 1] = 0.55, 40000.0
+    point = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=0.01))
+    robust = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=0.01, regret_draws=draws))
+    assert robust.regret["laws_checked"] == 4
+    uni = robust.uniform_shares
+    assert abs(robust.shares[3] - uni[3]) <= abs(point.shares[3] - uni[3]) + 1e-9
+    for th in draws:
+        prob = al.AllocationProblem(LANGS, th, N, D)
+        assert _regret(prob, robust.shares).max() <= 0.01 + 1e-9
+    assert max(robust.regret["max_predicted_regret"].values()) <= 0.01 + 1e-9
+    doc = al.to_json(al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=0.01), robust)
+    assert doc["regret_cap"]["cap"] == 0.01
+
+
+def test_regret_cap_bad_inputs():
+    with pytest.raises(ValueError, match="max_regret"):
+        al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=-0.1))
+    with pytest.raises(ValueError, match="regret_draws"):
+        al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=0.01, regret_draws=np.ones((2, 3, 5))))

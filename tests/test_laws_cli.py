@@ -42,6 +42,9 @@ def test_laws_json_contents(laws_json):
         assert set(e["ci95"]) >= {"A", "B", "alpha_N", "alpha_D", "L_inf", "N_opt_exponent", "D_opt_exponent"}
         assert e["diagnostics"]["r2"] > 0.99 and e["diagnostics"]["mean_rel_error"] < 0.01
         assert e["holdout"]["n_heldout"] == 5 and e["holdout"]["heldout_mean_rel_error"] < 0.02
+        # Law-shaped data (0.3% noise) has no curve that steepens beyond the 5% tolerance.
+        assert e["shape"]["along_D"]["pairs"] == 18 and e["shape"]["along_N"]["pairs"] == 20
+        assert e["shape"]["along_D"]["steepening"] == 0 and e["shape"]["along_N"]["steepening"] == 0
         # A and B are for raw counts: the file alone reproduces the predicted loss.
         n, d = 1e9, 1e11
         pred = e["A"] * n ** -e["alpha_N"] + e["B"] * d ** -e["alpha_D"] + e["L_inf"]
@@ -65,6 +68,35 @@ def test_allocate_cli(laws_json, capsys):
     assert doc["mean_loss"] <= doc["uniform_mean_loss"] + 1e-12
     assert doc["bootstrap_spread"]["n_draws"] == 20
     assert out.with_suffix(".png").stat().st_size > 5_000
+
+
+def test_allocate_cli_regret_cap(laws_json, capsys):
+    out = laws_json.parent / "alloc_cap.json"
+    args = ["--laws", str(laws_json), "--params", "1e9", "--tokens", "1e11", "--out", str(out)]
+    assert allocate_cli.main(args) == 0
+    free = json.loads(out.read_text())
+    worst_free = max(v["predicted_loss"] / v["uniform_predicted_loss"] - 1 for v in free["languages"].values())
+    assert worst_free > 0.002  # without a cap one language pays
+    assert allocate_cli.main(args + ["--max-regret", "0.002"]) == 0
+    assert "regret cap 0.2% over 21 law(s)" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert doc["regret_cap"]["laws_checked"] == 21  # the fit and its 20 bootstrap draws
+    assert max(doc["regret_cap"]["max_predicted_regret"].values()) <= 0.002 + 1e-9
+    for v in doc["languages"].values():
+        assert v["predicted_loss"] / v["uniform_predicted_loss"] - 1 <= 0.002 + 1e-9
+    assert free["mean_loss"] <= doc["mean_loss"] <= doc["uniform_mean_loss"] + 1e-12
+    assert allocate_cli.main(args + ["--max-regret", "0.002", "--regret-over", "point"]) == 0
+    assert json.loads(out.read_text())["regret_cap"]["laws_checked"] == 1
+    assert allocate_cli.main(args + ["--max-regret", "-1"]) == 2
+    assert "max_regret" in capsys.readouterr().err
+    # A bootstrap refit that overflowed (A = inf) is left out with a note, not an error.
+    doc = json.loads(laws_json.read_text())
+    doc["laws"]["rust"]["bootstrap_draws"][3][0] = float("inf")
+    bad = laws_json.parent / "laws_inf.json"
+    bad.write_text(json.dumps(doc))
+    assert allocate_cli.main(["--laws", str(bad)] + args[2:] + ["--max-regret", "0.002"]) == 0
+    assert "1 of 20 bootstrap draws have non-finite constants" in capsys.readouterr().out
+    assert json.loads(out.read_text())["regret_cap"]["laws_checked"] == 20
 
 
 def test_cli_errors(tmp_path, capsys):

@@ -6,6 +6,8 @@ extrapolation table, the synergy cell, the pairing curves and the measured alloc
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from codescale_jax.study.results import load_results
@@ -27,6 +29,9 @@ def test_smoke_preset_end_to_end(tmp_path, capsys, monkeypatch):
     assert len(scaling) == 18 and {r["language"] for r in scaling} == {"python", "java"}
     assert len(load_results(out / "results" / "synergy.csv")) == 4  # one pair scored twice + two baselines
     assert len(load_results(out / "results" / "pairing.csv")) == 2
+    alloc = json.loads((out / "alloc.json").read_text())
+    assert alloc["regret_cap"]["cap"] == 0.01 and alloc["regret_cap"]["laws_checked"] == 21  # fit + 20 draws
+    assert max(alloc["regret_cap"]["max_predicted_regret"].values()) <= 0.01 + 1e-9
     arms = load_results(out / "results" / "allocation.csv")
     assert sorted((r["tag"], r["language"]) for r in arms) == [
         ("optimized", "java"), ("optimized", "python"), ("uniform", "java"), ("uniform", "python")]

@@ -16,6 +16,15 @@ Effective data ``Deff_i`` combines two optional effects:
     continuous with a continuous derivative at one epoch, and saturates at ``U (1 + R*)``.
   - ``"forbid"``: at most one epoch; the share cap becomes ``min(max_share, U_i / D)``.
 
+**Regret cap** (``max_regret``, optional): no language's predicted loss may exceed its loss under the
+uniform split by more than that fraction. With ``regret_draws`` (bootstrap draws of the laws) the
+cap must hold under every draw as well as under the point estimate, so a language whose law is
+poorly determined stays near its uniform share instead of being starved on the strength of a
+guess. The uniform split always satisfies the cap. Each language's loss falls monotonically with
+its own share, so the cap is enforced by raising the minimum share of every language that breaks
+it (to the smallest share that would satisfy it, by bisection) and solving again; a final
+bisection along the segment back towards the uniform split makes it exact should rounds run out.
+
 The solver is projected gradient with an exact projection onto ``{sum p = 1, lo <= p <= hi}``
 (``solver.projected_gradient_box_simplex``), from the uniform (projected) start; every iterate is
 feasible. A feasibility check runs first and names the violated constraint.
@@ -52,6 +61,8 @@ class AllocationProblem:
     epochs: str = "discount"
     tau: np.ndarray | None = None
     gamma: float = 0.0
+    max_regret: float | None = None  # e.g. 0.01: no language more than 1% above its uniform-split loss
+    regret_draws: np.ndarray | None = None  # [R, K, 5] law draws under which the cap must also hold
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         k = len(self.languages)
@@ -76,6 +87,7 @@ class Allocation:
     uniform_objective: float
     iterations: int
     spread: dict = field(default_factory=dict)
+    regret: dict = field(default_factory=dict)
 
 
 def validate(problem: AllocationProblem) -> None:
@@ -106,6 +118,14 @@ def validate(problem: AllocationProblem) -> None:
             raise ValueError(f"weights must be {k} non-negative numbers with a positive sum")
     if problem.tau is not None and np.asarray(problem.tau).shape != (k, k):
         raise ValueError(f"transfer matrix must be {k}x{k}")
+    if problem.max_regret is not None and not (np.isfinite(problem.max_regret) and problem.max_regret >= 0):
+        raise ValueError(f"max_regret must be a non-negative fraction (0.01 = 1%), got {problem.max_regret}")
+    if problem.regret_draws is not None:
+        r = np.asarray(problem.regret_draws)
+        if r.ndim != 3 or r.shape[1:] != (k, 5) or r.shape[0] < 1:
+            raise ValueError(f"regret_draws must be [R, {k}, 5] law draws, got {r.shape}")
+        if not np.all(np.isfinite(r)):
+            raise ValueError("regret_draws contain NaN or infinity")
 
 
 def repeat_discount(tokens, available):
@@ -151,6 +171,81 @@ def _solve(params, lo, hi, n, total, w, avail, tau, gamma, start):
     return solver.projected_gradient_box_simplex(_objective, start, lo, hi, params, n, total, w, avail, tau, gamma)
 
 
+def _draw_losses(p, draws, n, total, avail, tau, gamma):
+    """Per-language losses of split ``p`` under each law in ``draws`` (``[R, K, 5]`` -> ``[R, K]``)."""
+    w = jnp.ones(draws.shape[1], draws.dtype)
+    return jax.vmap(lambda th: mean_loss(p, th, n, total, w, avail, tau, gamma)[1])(draws)
+
+
+def _regret_excess(p, draws, ref, cap, n, total, avail, tau, gamma):
+    """How far each (draw, language) is above ``(1 + cap)`` times its uniform-split loss ``ref``."""
+    return jnp.maximum(_draw_losses(p, draws, n, total, avail, tau, gamma) / ref - 1.0 - cap, 0.0)
+
+
+_regret_excess_jit = jax.jit(_regret_excess)
+
+
+def _own_share_floor(i, p, draws, ref, cap, hi_i, n, total, avail, tau, gamma, steps: int = 60) -> float:
+    """Smallest share of language ``i`` (the others' shares held at ``p``) at which its loss is within
+    ``cap`` of ``ref`` under every draw; its loss falls monotonically with its own share."""
+    def ok(s):
+        q = np.array(p, dtype=np.float64)
+        q[i] = s
+        excess = _regret_excess_jit(jnp.asarray(q), draws, ref, cap, n, total, avail, tau, gamma)[:, i]
+        return bool(jnp.max(excess) <= 0.0)
+
+    if not ok(hi_i):
+        return hi_i
+    a, b = float(p[i]), hi_i
+    for _ in range(steps):
+        m = 0.5 * (a + b)
+        a, b = (a, m) if ok(m) else (m, b)
+    return b
+
+
+def _solve_capped(problem: "AllocationProblem", args, draws, rounds: int = 20):
+    """Optimum under the regret cap: raise the violators' minimum shares until the cap holds, then
+    make it exact by pulling back towards the uniform split (which always satisfies it).
+
+    Each round solves the box-simplex problem, and for every language above the cap under some draw
+    raises its minimum share to the smallest share that would satisfy the cap with the others'
+    shares as they are. Returns ``(p, iterations, rounds, pull-back step t)``.
+    """
+    lo, hi, n, total, w, avail, tau, gamma, uni = args
+    cap = float(problem.max_regret)
+    ref = _draw_losses(uni, draws, n, total, avail, tau, gamma)
+    theta = jnp.asarray(problem.params, jnp.float64)
+    floor = np.asarray(lo, dtype=np.float64).copy()
+    hi_np = np.asarray(hi, dtype=np.float64)
+    solve = jax.jit(_solve)
+    p, iters, used = np.asarray(uni), 0, 0
+    for used in range(1, rounds + 1):
+        q, _, it = solve(theta, jnp.asarray(floor), hi, n, total, w, avail, tau, gamma,
+                         solver.project_box_simplex(uni, jnp.asarray(floor), hi))
+        p, iters = np.asarray(q), iters + int(it)
+        excess = np.asarray(_regret_excess_jit(jnp.asarray(p), draws, ref, cap, n, total, avail, tau, gamma)).max(0)
+        if excess.max() <= 0.0:
+            break
+        for i in np.flatnonzero(excess > 0.0):
+            floor[i] = max(floor[i], _own_share_floor(i, p, draws, ref, cap, float(hi_np[i]), n, total, avail, tau,
+                                                      gamma))
+        if floor.sum() > 1.0:  # the floors no longer fit: fall back on the pull-back below
+            break
+
+    def worst(t):
+        q = uni + t * (jnp.asarray(p) - uni)
+        return float(jnp.max(_regret_excess_jit(q, draws, ref, cap, n, total, avail, tau, gamma)))
+
+    t = 1.0
+    if worst(1.0) > 0.0:
+        a, b = 0.0, 1.0
+        for _ in range(60):
+            m = 0.5 * (a + b)
+            a, b = (m, b) if worst(m) <= 0.0 else (a, m)
+        t = a
+    return np.asarray(uni + t * (jnp.asarray(p) - uni)), iters, used, t
+
+
 def evaluate(problem: AllocationProblem, shares) -> tuple[float, np.ndarray]:
     """``(mean loss, per-language losses)`` of a split, in float64."""
     w, avail, tau = _arrays(problem)
@@ -180,21 +275,34 @@ def allocate(problem: AllocationProblem, param_draws: np.ndarray | None = None) 
     with jax.enable_x64(True):
         args = (jnp.asarray(lo), jnp.asarray(hi), float(problem.n_params), float(problem.total_tokens),
                 jnp.asarray(w), jnp.asarray(avail), jnp.asarray(tau), float(problem.gamma), jnp.asarray(uni))
-        p, _, iters = jax.jit(_solve)(jnp.asarray(problem.params, jnp.float64), *args)
+        theta = jnp.asarray(problem.params, jnp.float64)
+        regret = {}
+        if problem.max_regret is None:
+            p, _, iters = jax.jit(_solve)(theta, *args)
+        else:
+            draws = theta[None]
+            if problem.regret_draws is not None:
+                draws = jnp.concatenate([draws, jnp.asarray(problem.regret_draws, jnp.float64)])
+            p, iters, rounds, t = _solve_capped(problem, args, draws)
+            ref = _draw_losses(args[-1], draws, *args[2:4], *args[5:8])
+            rel = np.asarray(_draw_losses(jnp.asarray(p), draws, *args[2:4], *args[5:8]) / ref - 1.0)
+            regret = {"cap": float(problem.max_regret), "laws_checked": int(draws.shape[0]),
+                      "rounds": rounds, "pull_back_step": float(t),
+                      "max_predicted_regret": {lang: float(rel[:, i].max()) for i, lang in enumerate(problem.languages)}}
         p = np.asarray(p)
         spread = {}
         if param_draws is not None:
             draws = jnp.asarray(param_draws, jnp.float64)
             ps, _, _ = jax.jit(jax.vmap(_solve, in_axes=(0,) + (None,) * len(args)))(draws, *args)
             ps = np.asarray(ps)
-            spread = {"n_draws": int(ps.shape[0]),
+            spread = {"n_draws": int(ps.shape[0]), "of": "the optimum without the regret cap",
                       "shares_ci95": {lang: [float(np.quantile(ps[:, i], 0.025)), float(np.quantile(ps[:, i], 0.975))]
                                       for i, lang in enumerate(problem.languages)}}
     obj, losses = evaluate(problem, p)
     uobj, ulosses = evaluate(problem, uni)
     return Allocation(languages=tuple(problem.languages), shares=p, tokens=p * problem.total_tokens, losses=losses,
                       objective=obj, uniform_shares=uni, uniform_losses=ulosses, uniform_objective=uobj,
-                      iterations=int(iters), spread=spread)
+                      iterations=int(iters), spread=spread, regret=regret)
 
 
 def to_json(problem: AllocationProblem, alloc: Allocation) -> dict:
@@ -221,4 +329,5 @@ def to_json(problem: AllocationProblem, alloc: Allocation) -> dict:
                         "gamma": problem.gamma},
         "solver": {"method": "projected gradient on {sum p = 1, lo <= p <= hi}", "iterations": alloc.iterations},
         "bootstrap_spread": alloc.spread or None,
+        "regret_cap": alloc.regret or None,
     }

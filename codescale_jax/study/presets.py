@@ -47,6 +47,7 @@ class AllocationSpec:
     model: str
     tokens: float
     min_share: float = 0.02
+    max_regret: float | None = None  # e.g. 0.01: no language's predicted loss over 1% above uniform's
 
 
 @dataclasses.dataclass(frozen=True)

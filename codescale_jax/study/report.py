@@ -210,6 +210,14 @@ def translation_block(out: Path, rows: list[dict], fig_dir: Path) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+def _cap_note(alloc: dict) -> str:
+    cap = alloc.get("regret_cap")
+    if not cap:
+        return " No regret cap: a language may be made worse off without bound."
+    return (f" Regret cap: no language's predicted loss more than {100 * cap['cap']:.2g}% above its uniform-split "
+            f"loss, checked under {cap['laws_checked']} law(s) (the fit and its bootstrap draws).")
+
+
 def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     alloc, rows = _json(out / "alloc.json"), _rows(out, "allocation")
     if not alloc:
@@ -230,7 +238,7 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
            "(`transfer.json`: each language also counts tau_ij of language j's tokens)" if transfer
            else "the fitted laws alone (no synergy results: no transfer between languages assumed)")
     lines = ["## Allocation", "", f"N = {alloc['N_non_embedding_params']:.4g}, D = {alloc['D_total_tokens']:.4g} "
-             f"tokens; predicted losses from {how}; measured ones from training both splits.", "",
+             f"tokens; predicted losses from {how}; measured ones from training both splits.{_cap_note(alloc)}", "",
              "| language | share | uniform | predicted opt. | predicted unif. | measured opt. | measured unif. | measured change |",
              "|---|---|---|---|---|---|---|---|"]
     for l in langs:

@@ -116,6 +116,8 @@ def run_allocation(preset: StudyPreset, out: Path, corpus_dir, workers=None, run
     langs = [l for l in fitted if l in preset.code_languages()] or list(fitted)
     argv = ["--laws", str(laws), "--params", str(n), "--tokens", str(a.tokens), "--out", str(out / "alloc.json"),
             "--min-share", str(a.min_share), "--plot"]
+    if a.max_regret is not None:
+        argv += ["--max-regret", str(a.max_regret)]
     if langs:
         argv += ["--languages", ",".join(langs)]
     transfer = fit_transfer_file(out, fitted, langs)

@@ -40,7 +40,10 @@ PRESET = StudyPreset(
     # tokens per step as 8 x 128 up to a factor 2) hold about 40% of the pairs whole.
     pairing=PairingSpec(models=("micro-0.1m", "micro-0.2m", "micro-0.4m"), tokens=64_000, translation_pairs=16,
                         settings=("data.seq_len=2048", "train.batch_size=1")),
-    allocation=AllocationSpec(model="micro-0.4m", tokens=256_000, min_share=0.05),
+    # No language's predicted loss more than 1% above its uniform-split loss, under the fit and each
+    # of its bootstrap draws: the "no language worse by more than 1%", asked of the allocator
+    # rather than hoped for (without it python got 5% of the tokens and measured +9.6%).
+    allocation=AllocationSpec(model="micro-0.4m", tokens=256_000, min_share=0.05, max_regret=0.01),
     holdout="largest=1",
     bootstrap=100,
     fit_starts="coarse",
