@@ -150,3 +150,34 @@ def test_default_runner_gets_the_cache(tmp_path, monkeypatch):
     spec = plan.RunSpec("scaling", "python", "micro-0.1m", 1000)
     sweep.run_sweep([spec], tmp_path, print_fn=lambda s: None)
     assert seen["env"]["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / ".jax_cache")
+
+
+def test_run_of_another_model_shape_is_moved_aside_and_rerun(tmp_path):
+    from codescale_jax.config import make_config, to_dict
+
+    spec = plan.RunSpec("scaling", "python", "micro-0.1m", 1000)
+    d = sweep.run_dir(tmp_path, spec)
+    d.mkdir(parents=True)
+    cfg = to_dict(make_config("micro-0.1m"))
+    cfg["model"]["vocab_size"] = 256  # resolved from the tokenizer when the run started: not a change
+    (d / "config.json").write_text(json.dumps(cfg))
+    (d / "result.json").write_text(json.dumps({"language": "python", "params": 1e5, "tokens": 1000, "loss": 3.0}))
+    assert sweep.status(spec, tmp_path) == "finished"
+    # The same name once had another shape (micro-0.1m was 2 layers of width 64).
+    cfg["model"].update(d_model=64, n_layers=2, d_ff=176)
+    (d / "config.json").write_text(json.dumps(cfg))
+    assert sweep.status(spec, tmp_path) == "stale"
+    assert sweep.shape_change(spec, d) == "d_model 64 -> 48, n_layers 2 -> 4, d_ff 176 -> 112"
+    lines: list[str] = []
+    runner = FakeRunner()
+    rep = sweep.run_sweep([spec], tmp_path, runner=runner, print_fn=lines.append)
+    assert runner.calls == [spec.run_id] and rep.finished == [spec.run_id]
+    old = d.with_name(d.name + ".stale-1")
+    assert json.loads((old / "result.json").read_text())["loss"] == 3.0  # kept, not deleted
+    assert any("another model shape (d_model 64 -> 48" in line and ".stale-1" in line for line in lines)
+    # A spec whose overrides change the shape is compared with the overridden shape.
+    wide = plan.RunSpec("scaling", "python", "micro-0.1m", 1000, overrides=("model.d_model=64",))
+    dw = sweep.run_dir(tmp_path, wide)
+    dw.mkdir(parents=True)
+    (dw / "config.json").write_text(json.dumps(cfg))
+    assert sweep.shape_change(wide, dw) == "n_layers 2 -> 4, d_ff 176 -> 112"

@@ -10,6 +10,11 @@ or a NaN in one run never takes the others down); each worker's output goes to `
 its run dir. A failed run is reported at the end and the others carry on; rerunning the sweep
 retries it.
 
+A run directory whose ``config.json`` records another model shape than the spec now resolves to
+(a ladder entry whose shape changed since the run, which keeps its name and so its run id) is
+**stale**: the sweep moves it aside to ``<run_id>.stale-<k>`` (nothing is deleted) and trains the
+run afresh, so results of two shapes never mix under one name.
+
 Results are collected with :func:`codescale_jax.study.results.load_results` from each run dir; the
 rows of runs scored on extra languages (bilingual synergy runs) are expanded to one row per
 language from ``eval/loss.json``. Every row gains ``experiment``, the spec's ``run_id`` and its ``tag``
@@ -41,9 +46,47 @@ def run_dir(runs_dir: str | Path, spec: RunSpec) -> Path:
     return Path(runs_dir) / spec.run_id
 
 
+#: The model fields that decide a run's parameter count.
+SHAPE_KEYS = ("d_model", "n_layers", "n_heads", "n_kv_heads", "d_ff", "vocab_size", "tie_embeddings")
+
+
+def shape_change(spec: RunSpec, d: Path) -> str | None:
+    """How the model shape recorded in ``d/config.json`` differs from what ``spec`` resolves to now
+    (``"d_model 64 -> 48, ..."``), or ``None`` when they agree or the file does not say."""
+    try:
+        have = json.loads((d / "config.json").read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(have, dict):
+        return None
+    from codescale_jax.config import make_config
+
+    try:
+        want = make_config(spec.model, language=spec.language, overrides=spec.settings()).model
+    except (ValueError, KeyError, TypeError):
+        return None
+    diffs = [f"{k} {have[k]} -> {getattr(want, k)}" for k in SHAPE_KEYS
+             if k in have and hasattr(want, k) and have[k] != getattr(want, k)
+             and not (k == "vocab_size" and getattr(want, k) in (None, 0, -1))]
+    return ", ".join(diffs) or None
+
+
+def move_aside(d: Path) -> Path:
+    """Rename a stale run dir to the first free ``<name>.stale-<k>``; returns the new path."""
+    k = 1
+    while d.with_name(f"{d.name}.stale-{k}").exists():
+        k += 1
+    target = d.with_name(f"{d.name}.stale-{k}")
+    d.rename(target)
+    return target
+
+
 def status(spec: RunSpec, runs_dir: str | Path) -> str:
-    """``finished`` (nothing to do), ``partial`` (will resume) or ``new``."""
+    """``finished`` (nothing to do), ``partial`` (will resume), ``stale`` (trained with another model
+    shape: moved aside and rerun) or ``new``."""
     d = run_dir(runs_dir, spec)
+    if (d / "config.json").is_file() and shape_change(spec, d):
+        return "stale"
     done = (d / "result.json").is_file()
     if done and spec.eval_languages:
         done = (d / "eval" / "loss.json").is_file()
@@ -130,6 +173,12 @@ def run_sweep(specs: Sequence[RunSpec], runs_dir: str | Path, *, workers: int = 
     if workers < 1:
         raise ValueError(f"workers={workers}; use at least 1")
     runs_dir.mkdir(parents=True, exist_ok=True)
+    for spec, st in todo:
+        if st == "stale":
+            d = run_dir(runs_dir, spec)
+            why = shape_change(spec, d)
+            print_fn(f"[sweep] {spec.run_id} was trained with another model shape ({why}); "
+                     f"moved to {move_aside(d).name}, training it afresh")
     runner = runner or subprocess_runner(env=compile_cache_env(runs_dir / ".jax_cache"))
     lock = threading.Lock()
     finished: list[str] = []
