@@ -9,7 +9,7 @@
 N (--params) is the non-embedding parameter count, D (--tokens) the total training tokens.
 ``--max-regret 0.01`` keeps every language's predicted loss within 1% of its loss under the uniform
 split, under the fitted law and (``--regret-over draws``, the default when laws.json has bootstrap
-draws) under every bootstrap draw of it. The
+draws) under every bootstrap draw of it; ``--regret-without-transfer`` also with the transfer off. The
 study's preset lacks A and B; without --set for every language it stops and names what is missing.
 Runs in seconds on a 2-core CPU.
 """
@@ -136,6 +136,8 @@ def parse_args(argv=None):
                     help="cap on any language's predicted loss above its uniform-split loss (0.01 = 1%%)")
     ap.add_argument("--regret-over", default="draws", choices=("draws", "point"),
                     help="the cap must hold under every bootstrap draw (default) or the point estimate only")
+    ap.add_argument("--regret-without-transfer", action="store_true",
+                    help="the cap must also hold with the transfer switched off (gamma 0)")
     ap.add_argument("--plot", action="store_true", help="write alloc.png next to --out")
     return ap.parse_args(argv)
 
@@ -153,7 +155,7 @@ def main(argv=None) -> int:
             min_share=_per_language(args.min_share, languages, 0.0, "min-share"),
             max_share=_per_language(args.max_share, languages, 1.0, "max-share"),
             available=avail, epochs=args.epochs, tau=_transfer(args, languages), gamma=args.gamma,
-            max_regret=args.max_regret,
+            max_regret=args.max_regret, regret_without_transfer=args.regret_without_transfer,
             regret_draws=draws if args.max_regret is not None and args.regret_over == "draws" else None)
         alloc = allocate(problem, param_draws=draws)
     except (ValueError, FileNotFoundError) as exc:

@@ -176,3 +176,28 @@ def test_regret_cap_bad_inputs():
         al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=-0.1))
     with pytest.raises(ValueError, match="regret_draws"):
         al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=0.01, regret_draws=np.ones((2, 3, 5))))
+
+
+def test_regret_cap_can_ignore_the_fitted_transfer():
+    # Strong transfer into python makes starving python look free; without transfer it is not.
+    tau = np.zeros((4, 4))
+    tau[0, 1:] = 1.2
+    kw = dict(tau=tau, gamma=1.0, max_regret=0.01)
+    trusting = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, **kw))
+    wary = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, regret_without_transfer=True, **kw))
+    assert wary.regret["transfer_scenarios"] == ["fitted", "none"]
+    assert trusting.regret["transfer_scenarios"] == ["fitted"]
+    no_transfer = al.AllocationProblem(LANGS, PARAMS, N, D)
+    assert _regret(no_transfer, trusting.shares)[0] > 0.01  # trusting the transfer starves python
+    assert _regret(no_transfer, wary.shares).max() <= 0.01 + 1e-9
+    with_transfer = al.AllocationProblem(LANGS, PARAMS, N, D, tau=tau, gamma=1.0)
+    assert _regret(with_transfer, wary.shares).max() <= 0.01 + 1e-9
+    assert wary.shares[0] > trusting.shares[0]
+
+
+def test_regret_cap_leaves_out_draws_that_overflow():
+    draws = np.repeat(PARAMS[None], 3, axis=0)
+    draws[1, 1, 0], draws[1, 1, 2] = 1e300, -5.0  # A N^-alpha overflows to inf: no usable loss
+    alloc = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=0.01, regret_draws=draws))
+    assert alloc.regret["laws_checked"] == 3 and alloc.regret["draws_left_out_non_finite"] == 1
+    assert all(np.isfinite(v) and v <= 0.01 + 1e-9 for v in alloc.regret["max_predicted_regret"].values())

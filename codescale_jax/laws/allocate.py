@@ -20,7 +20,9 @@ Effective data ``Deff_i`` combines two optional effects:
 uniform split by more than that fraction. With ``regret_draws`` (bootstrap draws of the laws) the
 cap must hold under every draw as well as under the point estimate, so a language whose law is
 poorly determined stays near its uniform share instead of being starved on the strength of a
-guess. The uniform split always satisfies the cap. Each language's loss falls monotonically with
+guess. With ``regret_without_transfer`` it must also hold with the transfer switched off (gamma 0):
+a transfer matrix fitted on 50:50 mixtures says little about a language given a twentieth of the
+tokens, and this keeps the cap from resting on it. The uniform split always satisfies the cap. Each language's loss falls monotonically with
 its own share, so the cap is enforced by raising the minimum share of every language that breaks
 it (to the smallest share that would satisfy it, by bisection) and solving again; a final
 bisection along the segment back towards the uniform split makes it exact should rounds run out.
@@ -63,6 +65,7 @@ class AllocationProblem:
     gamma: float = 0.0
     max_regret: float | None = None  # e.g. 0.01: no language more than 1% above its uniform-split loss
     regret_draws: np.ndarray | None = None  # [R, K, 5] law draws under which the cap must also hold
+    regret_without_transfer: bool = False  # the cap must also hold with the transfer switched off
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         k = len(self.languages)
@@ -171,27 +174,29 @@ def _solve(params, lo, hi, n, total, w, avail, tau, gamma, start):
     return solver.projected_gradient_box_simplex(_objective, start, lo, hi, params, n, total, w, avail, tau, gamma)
 
 
-def _draw_losses(p, draws, n, total, avail, tau, gamma):
-    """Per-language losses of split ``p`` under each law in ``draws`` (``[R, K, 5]`` -> ``[R, K]``)."""
+def _draw_losses(p, draws, n, total, avail, tau, gammas):
+    """Per-language losses of split ``p`` under each law in ``draws`` (``[R, K, 5]``) and each transfer
+    strength in ``gammas`` (``[S]``): ``[S * R, K]``."""
     w = jnp.ones(draws.shape[1], draws.dtype)
-    return jax.vmap(lambda th: mean_loss(p, th, n, total, w, avail, tau, gamma)[1])(draws)
+    per = jax.vmap(lambda g: jax.vmap(lambda th: mean_loss(p, th, n, total, w, avail, tau, g)[1])(draws))(gammas)
+    return per.reshape(-1, draws.shape[1])
 
 
-def _regret_excess(p, draws, ref, cap, n, total, avail, tau, gamma):
-    """How far each (draw, language) is above ``(1 + cap)`` times its uniform-split loss ``ref``."""
-    return jnp.maximum(_draw_losses(p, draws, n, total, avail, tau, gamma) / ref - 1.0 - cap, 0.0)
+def _regret_excess(p, draws, ref, cap, n, total, avail, tau, gammas):
+    """How far each (scenario, language) is above ``(1 + cap)`` times its uniform-split loss ``ref``."""
+    return jnp.maximum(_draw_losses(p, draws, n, total, avail, tau, gammas) / ref - 1.0 - cap, 0.0)
 
 
 _regret_excess_jit = jax.jit(_regret_excess)
 
 
-def _own_share_floor(i, p, draws, ref, cap, hi_i, n, total, avail, tau, gamma, steps: int = 60) -> float:
+def _own_share_floor(i, p, draws, ref, cap, hi_i, n, total, avail, tau, gammas, steps: int = 60) -> float:
     """Smallest share of language ``i`` (the others' shares held at ``p``) at which its loss is within
     ``cap`` of ``ref`` under every draw; its loss falls monotonically with its own share."""
     def ok(s):
         q = np.array(p, dtype=np.float64)
         q[i] = s
-        excess = _regret_excess_jit(jnp.asarray(q), draws, ref, cap, n, total, avail, tau, gamma)[:, i]
+        excess = _regret_excess_jit(jnp.asarray(q), draws, ref, cap, n, total, avail, tau, gammas)[:, i]
         return bool(jnp.max(excess) <= 0.0)
 
     if not ok(hi_i):
@@ -203,7 +208,7 @@ def _own_share_floor(i, p, draws, ref, cap, hi_i, n, total, avail, tau, gamma, s
     return b
 
 
-def _solve_capped(problem: "AllocationProblem", args, draws, rounds: int = 20):
+def _solve_capped(problem: "AllocationProblem", args, draws, gammas, rounds: int = 20):
     """Optimum under the regret cap: raise the violators' minimum shares until the cap holds, then
     make it exact by pulling back towards the uniform split (which always satisfies it).
 
@@ -213,7 +218,7 @@ def _solve_capped(problem: "AllocationProblem", args, draws, rounds: int = 20):
     """
     lo, hi, n, total, w, avail, tau, gamma, uni = args
     cap = float(problem.max_regret)
-    ref = _draw_losses(uni, draws, n, total, avail, tau, gamma)
+    ref = _draw_losses(uni, draws, n, total, avail, tau, gammas)
     theta = jnp.asarray(problem.params, jnp.float64)
     floor = np.asarray(lo, dtype=np.float64).copy()
     hi_np = np.asarray(hi, dtype=np.float64)
@@ -223,18 +228,18 @@ def _solve_capped(problem: "AllocationProblem", args, draws, rounds: int = 20):
         q, _, it = solve(theta, jnp.asarray(floor), hi, n, total, w, avail, tau, gamma,
                          solver.project_box_simplex(uni, jnp.asarray(floor), hi))
         p, iters = np.asarray(q), iters + int(it)
-        excess = np.asarray(_regret_excess_jit(jnp.asarray(p), draws, ref, cap, n, total, avail, tau, gamma)).max(0)
+        excess = np.asarray(_regret_excess_jit(jnp.asarray(p), draws, ref, cap, n, total, avail, tau, gammas)).max(0)
         if excess.max() <= 0.0:
             break
         for i in np.flatnonzero(excess > 0.0):
             floor[i] = max(floor[i], _own_share_floor(i, p, draws, ref, cap, float(hi_np[i]), n, total, avail, tau,
-                                                      gamma))
+                                                      gammas))
         if floor.sum() > 1.0:  # the floors no longer fit: fall back on the pull-back below
             break
 
     def worst(t):
         q = uni + t * (jnp.asarray(p) - uni)
-        return float(jnp.max(_regret_excess_jit(q, draws, ref, cap, n, total, avail, tau, gamma)))
+        return float(jnp.max(_regret_excess_jit(q, draws, ref, cap, n, total, avail, tau, gammas)))
 
     t = 1.0
     if worst(1.0) > 0.0:
@@ -283,10 +288,22 @@ def allocate(problem: AllocationProblem, param_draws: np.ndarray | None = None) 
             draws = theta[None]
             if problem.regret_draws is not None:
                 draws = jnp.concatenate([draws, jnp.asarray(problem.regret_draws, jnp.float64)])
-            p, iters, rounds, t = _solve_capped(problem, args, draws)
-            ref = _draw_losses(args[-1], draws, *args[2:4], *args[5:8])
-            rel = np.asarray(_draw_losses(jnp.asarray(p), draws, *args[2:4], *args[5:8]) / ref - 1.0)
+            both = problem.regret_without_transfer and problem.tau is not None and problem.gamma != 0
+            gammas = jnp.asarray([problem.gamma, 0.0] if both else [problem.gamma], jnp.float64)
+            # A draw whose losses overflow at the uniform split (say A = 1e300 with a large exponent)
+            # cannot be compared with anything: leave it out and say how many.
+            at_uniform = np.asarray(_draw_losses(args[-1], draws, *args[2:4], *args[5:7], gammas))
+            usable = np.all(np.isfinite(at_uniform) & (at_uniform > 0), axis=1).reshape(len(gammas), -1).all(0)
+            if not usable[0]:
+                raise ValueError("the fitted laws give a non-finite loss at the uniform split")
+            dropped = int((~usable).sum())
+            draws = draws[np.flatnonzero(usable)]
+            p, iters, rounds, t = _solve_capped(problem, args, draws, gammas)
+            ref = _draw_losses(args[-1], draws, *args[2:4], *args[5:7], gammas)
+            rel = np.asarray(_draw_losses(jnp.asarray(p), draws, *args[2:4], *args[5:7], gammas) / ref - 1.0)
             regret = {"cap": float(problem.max_regret), "laws_checked": int(draws.shape[0]),
+                      "draws_left_out_non_finite": dropped,
+                      "transfer_scenarios": ["fitted", "none"] if both else ["fitted" if problem.gamma else "none"],
                       "rounds": rounds, "pull_back_step": float(t),
                       "max_predicted_regret": {lang: float(rel[:, i].max()) for i, lang in enumerate(problem.languages)}}
         p = np.asarray(p)

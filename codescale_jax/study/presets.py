@@ -48,6 +48,8 @@ class AllocationSpec:
     tokens: float
     min_share: float = 0.02
     max_regret: float | None = None  # e.g. 0.01: no language's predicted loss over 1% above uniform's
+    regret_without_transfer: bool = False  # the cap must also hold with the fitted transfer switched off
+    seeds: tuple[int, ...] = ()  # train both splits once per seed (default: the preset's first seed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,16 +117,17 @@ def mixture_string(shares: dict[str, float]) -> str:
 
 def allocation_specs(preset: StudyPreset, optimized: dict[str, float], uniform: dict[str, float],
                      corpus_dir: str | None = None) -> list[RunSpec]:
-    """The two runs of the allocation check; each is scored on every language of the split."""
+    """The runs of the allocation check, both splits once per seed; each is scored on every language."""
     if preset.allocation is None:
         return []
     a = preset.allocation
     langs = tuple(optimized)
     base = corpus_settings(preset, corpus_dir) + tuple(preset.settings)
     out = []
-    for tag, shares in (("optimized", optimized), ("uniform", uniform)):
-        out.append(RunSpec("allocation", langs[0], a.model, int(a.tokens), seed=preset.seeds[0],
-                           mixture=mixture_string(shares), overrides=base, eval_languages=langs, tag=tag))
+    for seed in a.seeds or preset.seeds[:1]:
+        for tag, shares in (("optimized", optimized), ("uniform", uniform)):
+            out.append(RunSpec("allocation", langs[0], a.model, int(a.tokens), seed=seed,
+                               mixture=mixture_string(shares), overrides=base, eval_languages=langs, tag=tag))
     return out
 
 

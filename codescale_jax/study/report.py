@@ -215,7 +215,8 @@ def _cap_note(alloc: dict) -> str:
     if not cap:
         return " No regret cap: a language may be made worse off without bound."
     return (f" Regret cap: no language's predicted loss more than {100 * cap['cap']:.2g}% above its uniform-split "
-            f"loss, checked under {cap['laws_checked']} law(s) (the fit and its bootstrap draws).")
+            f"loss, checked under {cap['laws_checked']} law(s) (the fit and its bootstrap draws)"
+            + (" with the fitted transfer and without it." if len(cap.get("transfer_scenarios", [])) > 1 else "."))
 
 
 def allocation_section(out: Path, fig_dir: Path, outcome: dict):
@@ -225,10 +226,15 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     langs = list(alloc["languages"])
     per = alloc["languages"]
     predicted = {l: per[l]["predicted_loss"] / per[l]["uniform_predicted_loss"] - 1 for l in langs}
-    measured_loss: dict[str, dict[str, float]] = {}
+    by_seed: dict[str, dict[str, list[float]]] = {}  # tag -> language -> one loss per seed
     for r in rows or []:
-        measured_loss.setdefault(str(r.get("tag", "")), {})[r["language"]] = r["loss"]
-    opt, uni = measured_loss.get("optimized", {}), measured_loss.get("uniform", {})
+        by_seed.setdefault(str(r.get("tag", "")), {}).setdefault(r["language"], []).append(float(r["loss"]))
+    opt = {l: float(np.mean(v)) for l, v in by_seed.get("optimized", {}).items()}
+    uni = {l: float(np.mean(v)) for l, v in by_seed.get("uniform", {}).items()}
+    # Seed-to-seed spread of one split, (max - min) / mean, the larger of the two splits'.
+    spread = {l: max((max(v) - min(v)) / np.mean(v) for v in (by_seed[t][l] for t in by_seed if l in by_seed[t]))
+              for l in langs if any(len(by_seed[t].get(l, [])) > 1 for t in by_seed)}
+    n_seeds = max((len(v) for t in by_seed.values() for v in t.values()), default=0)
     measured = {l: opt[l] / uni[l] - 1 for l in langs if l in opt and l in uni}
     png = figures.plot_allocation_outcome(langs, [per[l]["share"] for l in langs],
                                           [per[l]["uniform_share"] for l in langs], predicted, measured,
@@ -239,13 +245,14 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
            else "the fitted laws alone (no synergy results: no transfer between languages assumed)")
     lines = ["## Allocation", "", f"N = {alloc['N_non_embedding_params']:.4g}, D = {alloc['D_total_tokens']:.4g} "
              f"tokens; predicted losses from {how}; measured ones from training both splits.{_cap_note(alloc)}", "",
-             "| language | share | uniform | predicted opt. | predicted unif. | measured opt. | measured unif. | measured change |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| language | share | uniform | predicted opt. | predicted unif. | measured opt. | measured unif. | measured change "
+             "| seed spread |", "|---|---|---|---|---|---|---|---|---|"]
     for l in langs:
         m = f"{100 * measured[l]:+.2f}%" if l in measured else "no data"
+        sp = f"{100 * spread[l]:.2f}%" if l in spread else "one seed"
         lines.append(f"| {l} | {per[l]['share']:.3f} | {per[l]['uniform_share']:.3f} | {per[l]['predicted_loss']:.4f} | "
                      f"{per[l]['uniform_predicted_loss']:.4f} | {opt.get(l, float('nan')):.4f} | "
-                     f"{uni.get(l, float('nan')):.4f} | {m} |")
+                     f"{uni.get(l, float('nan')):.4f} | {m} | {sp} |")
     result = None
     if measured and len(measured) == len(langs):
         mo, mu = np.mean([opt[l] for l in langs]), np.mean([uni[l] for l in langs])
@@ -255,6 +262,11 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
         lines += ["", f"Measured mean loss: optimized {mo:.4f} vs uniform {mu:.4f} ({100 * result['mean_change']:+.2f}%); "
                       f"worst language {worst} {100 * measured[worst]:+.2f}%. Target (mean lower, no language worse by "
                       f"more than 1%): **{'met' if ok else 'not met'}**."]
+        if n_seeds > 1:
+            result["seeds"], result["max_seed_spread"] = n_seeds, max(spread.values())
+            lines[-1] += (f" Losses are means over {n_seeds} seeds per split; one split's losses differ between seeds "
+                          f"by up to {100 * result['max_seed_spread']:.2f}% (seed spread), so changes smaller than "
+                          "that are not resolved by these runs.")
     else:
         lines += ["", _missing("measured losses of both splits", outcome, "allocation").strip()]
     lines += ["", f"![allocation]({png.name})", ""]

@@ -118,6 +118,8 @@ def run_allocation(preset: StudyPreset, out: Path, corpus_dir, workers=None, run
             "--min-share", str(a.min_share), "--plot"]
     if a.max_regret is not None:
         argv += ["--max-regret", str(a.max_regret)]
+        if a.regret_without_transfer:
+            argv.append("--regret-without-transfer")
     if langs:
         argv += ["--languages", ",".join(langs)]
     transfer = fit_transfer_file(out, fitted, langs)

@@ -41,9 +41,15 @@ PRESET = StudyPreset(
     pairing=PairingSpec(models=("micro-0.1m", "micro-0.2m", "micro-0.4m"), tokens=64_000, translation_pairs=16,
                         settings=("data.seq_len=2048", "train.batch_size=1")),
     # No language's predicted loss more than 1% above its uniform-split loss, under the fit and each
-    # of its bootstrap draws: the issue's "no language worse by more than 1%", asked of the allocator
-    # rather than hoped for (without it python got 5% of the tokens and measured +9.6%).
-    allocation=AllocationSpec(model="micro-0.4m", tokens=256_000, min_share=0.05, max_regret=0.01),
+    # of its bootstrap draws, with the transfer matrix and without it: the issue's "no language worse
+    # by more than 1%", asked of the allocator rather than hoped for. Without a cap python got 5% of
+    # the tokens and measured +9.6%; capped under the fitted transfer only, 5% again and +8.7% (tau,
+    # fitted on 50:50 mixtures, credited python with the other languages' tokens).
+    # Three seeds per split: with one seed, a near-uniform split measured every language 0.7-3.2%
+    # worse than uniform, even go, given 14% more tokens; three seeds showed one split's losses
+    # varying by 3-8% between seeds, far more than the 1% the target asks to resolve.
+    allocation=AllocationSpec(model="micro-0.4m", tokens=256_000, min_share=0.05, max_regret=0.01,
+                              regret_without_transfer=True, seeds=(0, 1, 2)),
     holdout="largest=1",
     bootstrap=100,
     fit_starts="coarse",
