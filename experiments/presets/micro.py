@@ -7,15 +7,18 @@ x 7 code languages = 112 runs (byte tokenizer, sequence length 128, 8 rows per s
 steps); the fit holds out the largest size and predicts it (the extrapolation check); synergy: 21
 bilingual 50:50 runs + 7 baselines at micro-0.2m, 64k tokens; pairing: paired vs shuffled at
 micro-0.1m/0.2m/0.4m, 64k tokens in rows of 2,048 tokens (so that whole pairs fit), each scored on
-the 7x7 translation loss (the first 16 held-out pairs per direction, those up to 2,048 tokens, no BLEU); allocation: micro-0.4m at 256k tokens, optimized vs uniform.
-148 training runs, two workers.
+the 7x7 translation loss (the first 16 held-out pairs per direction, those up to 2,048 tokens,
+no BLEU); allocation: micro-0.4m at 256k tokens, the split capped so that no language's predicted
+loss is more than 1% above uniform's (under every bootstrap draw, with and without the fitted
+transfer), optimized vs uniform, three seeds each. 152 training runs, two workers.
 
-Expected time: 21 min 14 s measured from an empty run directory on the 2-core CPU box (scaling
-9.3 min, synergy 3.2 min, pairing with translation scoring 7.1 min, allocation 39 s, fits and
-report about 1 min; BUILD_NOTES.md, "The study"); about 30 min with the test suite running beside
-it. The target is <= 60 minutes. ``--dry-run`` prints the plan, FLOPs and an ETA.
-Expected result: seven fitted laws with bootstrap intervals, held-out error of the largest size
-per language, a 7x7 synergy heat map, and measured per-language losses of the two splits.
+Expected time: 22 min 56 s measured from an empty run directory on the otherwise idle 2-core CPU
+box (scaling 9.8 min, synergy 2.4 min, pairing with translation scoring 7.8 min, allocation 1.8
+min, fits and report about 1 min; BUILD_NOTES.md, "The study"). The target is <= 60 minutes. ``--dry-run`` prints the plan, FLOPs and a (pessimistic)
+ETA. Expected result: seven fitted laws with bootstrap intervals, held-out error of the largest
+size per language (about 11% mean: these runs are too short for the law's shape, which the report's
+shape check shows), a 7x7 synergy heat map, and per-language losses of the two splits with their
+seed spread (3-8%, more than the differences between the splits).
 """
 
 from codescale_jax.study.presets import AllocationSpec, PairingSpec, StudyPreset, SynergySpec
