@@ -108,9 +108,11 @@ def plot_heatmap(matrix: np.ndarray, labels: Sequence[str], title: str, path: st
 
 
 def plot_allocation_outcome(langs: Sequence[str], shares, uniform, predicted: dict, measured: dict,
-                            path: str | Path) -> Path:
+                            path: str | Path, seed_spread: dict | None = None) -> Path:
     """Left: token shares (optimized vs uniform). Right: per-language loss change of the optimized
-    split relative to uniform, predicted by the laws and measured by training (negative = better)."""
+    split relative to uniform, predicted by the laws and measured by training (negative = better);
+    with ``seed_spread`` (relative (max - min) / mean over seeds), whiskers of +- that spread on
+    the measured bars."""
     plt = _plt()
     x = np.arange(len(langs))
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
@@ -121,7 +123,11 @@ def plot_allocation_outcome(langs: Sequence[str], shares, uniform, predicted: di
     axes[0].legend()
     for k, (label, vals, color) in enumerate((("predicted", predicted, "#9bd"), ("measured", measured, "#c63"))):
         y = [100 * vals.get(l, np.nan) for l in langs]
-        axes[1].bar(x + (k - 0.5) * 0.4, y, width=0.4, label=label, color=color)
+        err = None
+        if label == "measured" and seed_spread:
+            err = [100 * seed_spread.get(l, 0.0) for l in langs]
+            label = "measured (whiskers: seed spread)"
+        axes[1].bar(x + (k - 0.5) * 0.4, y, width=0.4, label=label, color=color, yerr=err, capsize=3)
     axes[1].axhline(0, color="k", lw=0.8)
     axes[1].set_xticks(x, langs, rotation=30)
     axes[1].set_ylabel("loss change vs uniform (%)")

@@ -238,7 +238,7 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     measured = {l: opt[l] / uni[l] - 1 for l in langs if l in opt and l in uni}
     png = figures.plot_allocation_outcome(langs, [per[l]["share"] for l in langs],
                                           [per[l]["uniform_share"] for l in langs], predicted, measured,
-                                          fig_dir / "allocation.png")
+                                          fig_dir / "allocation.png", seed_spread=spread)
     transfer = _json(out / "transfer.json")
     how = (f"the fitted laws plus the transfer matrix tau fitted to the {transfer['n_points']} synergy rows "
            "(`transfer.json`: each language also counts tau_ij of language j's tokens)" if transfer
