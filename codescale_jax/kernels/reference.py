@@ -76,7 +76,6 @@ def _causal_blocks(q, k, v, mask, scale: float, causal: bool):
     return jnp.concatenate(outs, axis=1), jnp.concatenate(lses, axis=2)
 
 
-
 # Layout: scores live in the order a batched matmul produces them, [batch, kv_head, q, group, k],
 # so no [.., q, k]-sized tensor is ever transposed, and grouped-query heads read their shared
 # key/value head without repeating it. The backward pass is written out (it is the textbook

@@ -208,18 +208,33 @@ def _own_share_floor(i, p, draws, ref, cap, hi_i, n, total, avail, tau, gammas, 
     return b
 
 
-def _solve_capped(problem: "AllocationProblem", args, draws, gammas, rounds: int = 20):
+def _solve_capped(problem: "AllocationProblem", args, rounds: int = 20):
     """Optimum under the regret cap: raise the violators' minimum shares until the cap holds, then
     make it exact by pulling back towards the uniform split (which always satisfies it).
 
-    Each round solves the box-simplex problem, and for every language above the cap under some draw
-    raises its minimum share to the smallest share that would satisfy the cap with the others'
-    shares as they are. Returns ``(p, iterations, rounds, pull-back step t)``.
+    The cap is checked under the fit, each usable bootstrap draw and each transfer scenario. Each
+    round solves the box-simplex problem, and for every language above the cap somewhere raises
+    its minimum share to the smallest share that would satisfy the cap with the others' shares as
+    they are. Returns ``(p, iterations, the regret record for alloc.json)``.
     """
     lo, hi, n, total, w, avail, tau, gamma, uni = args
     cap = float(problem.max_regret)
-    ref = _draw_losses(uni, draws, n, total, avail, tau, gammas)
     theta = jnp.asarray(problem.params, jnp.float64)
+    draws = theta[None]
+    if problem.regret_draws is not None:
+        draws = jnp.concatenate([draws, jnp.asarray(problem.regret_draws, jnp.float64)])
+    both = problem.regret_without_transfer and problem.tau is not None and problem.gamma != 0
+    gammas = jnp.asarray([gamma, 0.0] if both else [gamma], jnp.float64)
+    # A draw whose losses overflow at the uniform split (say A = 1e300 with a large exponent) cannot
+    # be compared with anything: leave it out and say how many.
+    at_uniform = np.asarray(_draw_losses(uni, draws, n, total, avail, tau, gammas)).reshape(len(gammas), -1,
+                                                                                            draws.shape[1])
+    usable = np.all(np.isfinite(at_uniform) & (at_uniform > 0), axis=(0, 2))
+    if not usable[0]:
+        raise ValueError("the fitted laws give a non-finite loss at the uniform split")
+    draws = draws[np.flatnonzero(usable)]
+    ref = jnp.asarray(at_uniform[:, usable].reshape(-1, draws.shape[1]))
+
     floor = np.asarray(lo, dtype=np.float64).copy()
     hi_np = np.asarray(hi, dtype=np.float64)
     solve = jax.jit(_solve)
@@ -248,7 +263,13 @@ def _solve_capped(problem: "AllocationProblem", args, draws, gammas, rounds: int
             m = 0.5 * (a + b)
             a, b = (m, b) if worst(m) <= 0.0 else (a, m)
         t = a
-    return np.asarray(uni + t * (jnp.asarray(p) - uni)), iters, used, t
+    p = np.asarray(uni + t * (jnp.asarray(p) - uni))
+    rel = np.asarray(_draw_losses(jnp.asarray(p), draws, n, total, avail, tau, gammas) / ref - 1.0)
+    regret = {"cap": cap, "laws_checked": int(draws.shape[0]), "draws_left_out_non_finite": int((~usable).sum()),
+              "transfer_scenarios": ["fitted", "none"] if both else ["fitted" if problem.gamma else "none"],
+              "rounds": used, "pull_back_step": float(t),
+              "max_predicted_regret": {lang: float(rel[:, i].max()) for i, lang in enumerate(problem.languages)}}
+    return p, iters, regret
 
 
 def evaluate(problem: AllocationProblem, shares) -> tuple[float, np.ndarray]:
@@ -280,32 +301,11 @@ def allocate(problem: AllocationProblem, param_draws: np.ndarray | None = None) 
     with jax.enable_x64(True):
         args = (jnp.asarray(lo), jnp.asarray(hi), float(problem.n_params), float(problem.total_tokens),
                 jnp.asarray(w), jnp.asarray(avail), jnp.asarray(tau), float(problem.gamma), jnp.asarray(uni))
-        theta = jnp.asarray(problem.params, jnp.float64)
         regret = {}
         if problem.max_regret is None:
-            p, _, iters = jax.jit(_solve)(theta, *args)
+            p, _, iters = jax.jit(_solve)(jnp.asarray(problem.params, jnp.float64), *args)
         else:
-            draws = theta[None]
-            if problem.regret_draws is not None:
-                draws = jnp.concatenate([draws, jnp.asarray(problem.regret_draws, jnp.float64)])
-            both = problem.regret_without_transfer and problem.tau is not None and problem.gamma != 0
-            gammas = jnp.asarray([problem.gamma, 0.0] if both else [problem.gamma], jnp.float64)
-            # A draw whose losses overflow at the uniform split (say A = 1e300 with a large exponent)
-            # cannot be compared with anything: leave it out and say how many.
-            at_uniform = np.asarray(_draw_losses(args[-1], draws, *args[2:4], *args[5:7], gammas))
-            usable = np.all(np.isfinite(at_uniform) & (at_uniform > 0), axis=1).reshape(len(gammas), -1).all(0)
-            if not usable[0]:
-                raise ValueError("the fitted laws give a non-finite loss at the uniform split")
-            dropped = int((~usable).sum())
-            draws = draws[np.flatnonzero(usable)]
-            p, iters, rounds, t = _solve_capped(problem, args, draws, gammas)
-            ref = _draw_losses(args[-1], draws, *args[2:4], *args[5:7], gammas)
-            rel = np.asarray(_draw_losses(jnp.asarray(p), draws, *args[2:4], *args[5:7], gammas) / ref - 1.0)
-            regret = {"cap": float(problem.max_regret), "laws_checked": int(draws.shape[0]),
-                      "draws_left_out_non_finite": dropped,
-                      "transfer_scenarios": ["fitted", "none"] if both else ["fitted" if problem.gamma else "none"],
-                      "rounds": rounds, "pull_back_step": float(t),
-                      "max_predicted_regret": {lang: float(rel[:, i].max()) for i, lang in enumerate(problem.languages)}}
+            p, iters, regret = _solve_capped(problem, args)
         p = np.asarray(p)
         spread = {}
         if param_draws is not None:

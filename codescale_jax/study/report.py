@@ -232,8 +232,11 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     opt = {l: float(np.mean(v)) for l, v in by_seed.get("optimized", {}).items()}
     uni = {l: float(np.mean(v)) for l, v in by_seed.get("uniform", {}).items()}
     # Seed-to-seed spread of one split, (max - min) / mean, the larger of the two splits'.
-    spread = {l: max((max(v) - min(v)) / np.mean(v) for v in (by_seed[t][l] for t in by_seed if l in by_seed[t]))
-              for l in langs if any(len(by_seed[t].get(l, [])) > 1 for t in by_seed)}
+    spread: dict[str, float] = {}
+    for per_lang in by_seed.values():
+        for l, v in per_lang.items():
+            if len(v) > 1:
+                spread[l] = max(spread.get(l, 0.0), (max(v) - min(v)) / float(np.mean(v)))
     n_seeds = max((len(v) for t in by_seed.values() for v in t.values()), default=0)
     measured = {l: opt[l] / uni[l] - 1 for l in langs if l in opt and l in uni}
     png = figures.plot_allocation_outcome(langs, [per[l]["share"] for l in langs],

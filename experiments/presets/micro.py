@@ -57,7 +57,7 @@ PRESET = StudyPreset(
     bootstrap=100,
     fit_starts="coarse",
     workers=2,
-    # Measured: 2.37e13 training FLOPs in about 19 min of runs on two workers (about 1e10 FLOP/s
-    # each, overheads included); the plan's ETA adds 30 s per run on top, so it stays pessimistic.
+    # Measured: 2.68e13 training FLOPs in 21.8 min of runs on two workers (about 1e10 FLOP/s each,
+    # overheads included); the plan's ETA adds 30 s per run on top, so it stays pessimistic.
     flops_per_s=1e10,
 )
