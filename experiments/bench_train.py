@@ -144,4 +144,7 @@ def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
 
 
 if __name__ == "__main__":
+    from codescale_jax.hostenv import reexec_with_malloc_tuning
+
+    reexec_with_malloc_tuning()  # huge pages for XLA's per-step CPU scratch memory (see hostenv)
     sys.exit(main())

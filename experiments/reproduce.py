@@ -24,4 +24,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from codescale_jax.hostenv import reexec_with_malloc_tuning
+
+    reexec_with_malloc_tuning()  # huge pages for XLA's per-step CPU scratch memory (see hostenv)
     sys.exit(main())

@@ -38,6 +38,7 @@ import jax.numpy as jnp
 from codescale_jax import kernels
 from codescale_jax.config import ModelConfig
 from codescale_jax.model.linear import linear
+from codescale_jax.model.swiglu import swiglu
 from codescale_jax.parallel.rules import constrain
 
 NEG_LOGIT = -1e9
@@ -138,7 +139,7 @@ class MLP(nn.Module):
         # Two matmuls from weight slices rather than one and an activation split (see Attention).
         gate = linear(x, w[:, 0])
         up = linear(x, w[:, 1])
-        a = constrain(nn.silu(gate) * up, ("batch", "length", "act_mlp"))
+        a = constrain(swiglu(gate, up), ("batch", "length", "act_mlp"))
         w_down = _param(self, "w_down", (c.d_ff, c.d_model), ("mlp", "embed"),
                         _normal(c.init_std / math.sqrt(2 * c.n_layers)), c)
         return linear(a, w_down.astype(dtype))

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from codescale_jax.hostenv import with_malloc_tuning
 from codescale_jax.study import plan as plan_lib
 from codescale_jax.study.plan import RunSpec
 from codescale_jax.study.results import load_results
@@ -103,9 +104,11 @@ def compile_cache_env(cache_dir: str | Path, base: dict | None = None) -> dict:
     Runs of one model size, batch and sequence length (every language and, for one budget, every
     seed) compile the same train step; with the cache only the first compiles and the others load
     the executable, which on a 2-core CPU saves most of a small run's wall time. An existing
-    ``JAX_COMPILATION_CACHE_DIR`` in ``base`` wins.
+    ``JAX_COMPILATION_CACHE_DIR`` in ``base`` wins. The environment also carries
+    :func:`codescale_jax.hostenv.with_malloc_tuning` (huge pages for XLA's CPU scratch memory), so
+    the children start with it instead of restarting themselves to get it.
     """
-    env = dict(os.environ if base is None else base)
+    env = with_malloc_tuning(os.environ if base is None else base)
     env.setdefault("JAX_COMPILATION_CACHE_DIR", str(cache_dir))
     env.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     env.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
