@@ -103,7 +103,8 @@ def main(argv=None, runner=None) -> int:
     corpus = stages.resolve_corpus(preset)
     settings = presets_lib.corpus_settings(preset, corpus) + tuple(preset.settings) + tuple(args.overrides)
     specs = build_specs(langs, models, budgets, settings)
-    rep = sweep.run_sweep(specs, out / "runs", workers=args.workers, runner=runner, flops_per_s=preset.flops_per_s)
+    rep = sweep.run_sweep(specs, out / "runs", workers=args.workers, runner=runner, flops_per_s=preset.flops_per_s,
+                          overhead_s=preset.overhead_s)
     rows = sweep.collect(specs, out / "runs")
     if rep.failed or not rows:
         print(f"error: {len(rep.failed)} run(s) failed; see their train.log and rerun", file=sys.stderr)

@@ -101,3 +101,23 @@ def test_paper_plan_total_compute(capsys):
     assert reproduce.main(["--preset", "paper", "--out", "unused-paper-dir"]) == 0
     text = capsys.readouterr().out
     assert "460 runs" in text and "plan-only" in text
+
+
+def test_eta_uses_the_presets_calibration(tmp_path, capsys):
+    """Per-run overhead and the time outside the runs come from the preset, not a fixed 30 s."""
+    s = plan.RunSpec("scaling", "python", "micro-0.4m", 10_000, overrides=("data.seq_len=64",))
+    text = plan.format_plan([s, s], workers=2, flops_per_s=1e9, overhead_s=7)
+    assert "(+7s per run)" in text
+    eta = plan.summarize([s, s], workers=2, flops_per_s=1e9, overhead_s=7).eta_s
+    assert eta == pytest.approx((2 * plan.run_flops(s) / 1e9 + 14) / 2)
+
+    from experiments import reproduce
+
+    assert reproduce.main(["--preset", "micro", "--out", str(tmp_path / "micro"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    micro = load("micro")
+    specs = presets.all_planned_specs(micro, None)
+    runs_eta = plan.summarize(specs, workers=micro.workers, flops_per_s=micro.flops_per_s,
+                              overhead_s=micro.overhead_s).eta_s
+    assert f"(+{micro.overhead_s:.0f}s per run)" in out
+    assert f"-> ETA {plan.format_duration(runs_eta + micro.outside_runs_s)} in all" in out

@@ -33,12 +33,19 @@ def print_plan(preset, out: str, workers: int | None) -> None:
     specs = presets_lib.all_planned_specs(preset, corpus_dir)
     runs_dir = f"{out}/runs"
     done = [sweep_lib.status(s, runs_dir) == "finished" for s in specs]
-    print(plan_lib.format_plan(specs, done, workers or preset.workers, preset.flops_per_s))
+    print(plan_lib.format_plan(specs, done, workers or preset.workers, preset.flops_per_s,
+                               overhead_s=preset.overhead_s))
+    if preset.outside_runs_s and not all(done):
+        total = plan_lib.summarize(specs, done, workers or preset.workers, preset.flops_per_s,
+                                   overhead_s=preset.overhead_s).eta_s + preset.outside_runs_s
+        print(f"  + about {plan_lib.format_duration(preset.outside_runs_s)} outside the training runs "
+              f"(scoring, fits, report) -> ETA {plan_lib.format_duration(total)} in all")
     for name, part in (("scaling", presets_lib.scaling_specs(preset, corpus_dir)),
                        ("synergy", presets_lib.synergy_run_specs(preset, corpus_dir)),
                        ("pairing", presets_lib.pairing_specs(preset, corpus_dir))):
         if part:
-            s = plan_lib.summarize(part, workers=workers or preset.workers, flops_per_s=preset.flops_per_s)
+            s = plan_lib.summarize(part, workers=workers or preset.workers, flops_per_s=preset.flops_per_s,
+                                   overhead_s=preset.overhead_s)
             print(f"  {name:9s} {s.runs:4d} runs {s.total_flops:10.3g} FLOPs  ETA {plan_lib.format_duration(s.eta_s)}")
 
 

@@ -209,7 +209,8 @@ def summarize(specs: Sequence[RunSpec], finished: Sequence[bool] | None = None, 
 
 
 def format_plan(specs: Sequence[RunSpec], finished: Sequence[bool] | None = None, workers: int = 1,
-                flops_per_s: float = DEFAULT_FLOPS_PER_S, vocab_size: int | None = None, limit: int = 40) -> str:
+                flops_per_s: float = DEFAULT_FLOPS_PER_S, vocab_size: int | None = None, limit: int = 40,
+                overhead_s: float = DEFAULT_OVERHEAD_S) -> str:
     """Human-readable plan: one line per run (first ``limit``), then totals and the ETA."""
     finished = list(finished) if finished is not None else [False] * len(specs)
     lines = [f"{'status':8s} {'run id':72s} {'FLOPs':>10s}"]
@@ -217,11 +218,11 @@ def format_plan(specs: Sequence[RunSpec], finished: Sequence[bool] | None = None
         lines.append(f"{'done' if done else 'todo':8s} {s.run_id:72s} {run_flops(s, vocab_size):10.3g}")
     if len(specs) > limit:
         lines.append(f"... and {len(specs) - limit} more")
-    summ = summarize(specs, finished, workers, flops_per_s, vocab_size=vocab_size)
+    summ = summarize(specs, finished, workers, flops_per_s, overhead_s=overhead_s, vocab_size=vocab_size)
     lines.append(f"plan: {summ.runs} runs ({summ.runs - summ.to_run} finished, {summ.to_run} to run); "
                  f"total {summ.total_flops:.3g} training FLOPs, {summ.remaining_flops:.3g} remaining; "
                  f"ETA {format_duration(summ.eta_s)} with {workers} worker(s) at {flops_per_s:.3g} FLOP/s each "
-                 f"(+{DEFAULT_OVERHEAD_S:.0f}s per run)")
+                 f"(+{overhead_s:.0f}s per run)")
     return "\n".join(lines)
 
 

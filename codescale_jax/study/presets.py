@@ -69,6 +69,8 @@ class StudyPreset:
     fit_starts: str = "coarse"  # experiments.fit_laws --starts
     workers: int = 1
     flops_per_s: float = 2e9  # per worker, for the ETA
+    overhead_s: float = 30.0  # fixed seconds per run (start-up, compile, evaluation), for the ETA
+    outside_runs_s: float = 0.0  # seconds of work outside the runs (scoring, fits, report), for the ETA
     plan_only: bool = False  # print the plan and compute, run nothing (accelerator-cluster presets)
 
     def code_languages(self) -> tuple[str, ...]:

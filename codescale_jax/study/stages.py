@@ -59,7 +59,7 @@ def resolve_corpus(preset: StudyPreset, build: bool = True) -> str | None:
 
 def _sweep(specs, out: Path, preset: StudyPreset, workers: int | None, stage: str, runner=None) -> list[dict]:
     rep = sweep_lib.run_sweep(specs, out / "runs", workers=workers or preset.workers, runner=runner,
-                              flops_per_s=preset.flops_per_s)
+                              flops_per_s=preset.flops_per_s, overhead_s=preset.overhead_s)
     rows = sweep_lib.collect(specs, out / "runs")
     if rows:
         write_csv(rows, out / "results" / f"{stage}.csv")

@@ -160,12 +160,14 @@ class SweepReport:
 
 def run_sweep(specs: Sequence[RunSpec], runs_dir: str | Path, *, workers: int = 1, runner: Runner | None = None,
               flops_per_s: float = plan_lib.DEFAULT_FLOPS_PER_S, dry_run: bool = False,
-              print_fn: Callable[[str], None] = print) -> SweepReport:
+              print_fn: Callable[[str], None] = print,
+              overhead_s: float = plan_lib.DEFAULT_OVERHEAD_S) -> SweepReport:
     """Print the plan, then run every unfinished spec with at most ``workers`` at a time."""
     runs_dir = Path(runs_dir)
     specs = plan_lib.dedupe(specs)
     states = [status(s, runs_dir) for s in specs]
-    print_fn(plan_lib.format_plan(specs, [st == "finished" for st in states], workers, flops_per_s))
+    print_fn(plan_lib.format_plan(specs, [st == "finished" for st in states], workers, flops_per_s,
+                                  overhead_s=overhead_s))
     skipped = [s.run_id for s, st in zip(specs, states) if st == "finished"]
     todo = [(s, st) for s, st in zip(specs, states) if st != "finished"]
     if dry_run:
