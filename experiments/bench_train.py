@@ -80,9 +80,9 @@ def main(argv=None) -> int:
         state, m = trainer.train_step(state, batches[i % len(batches)])
     jax.block_until_ready(m["loss"])
 
-    # Each round: peak, one untimed step, train steps, peak again. The round's ratio divides the train step's model
-    # FLOP/s by the mean of the two peaks around it, so both see (nearly) the same machine load; the
-    # reported ratio is the median over rounds.
+    # Each round: peak, one untimed step, train steps, peak again. The round's ratio divides the
+    # train step's model FLOP/s by the mean of the two peaks around it, so both see (nearly) the
+    # same machine load; the reported ratio is the median over rounds.
     ratios, rates, peaks = [], [], []
     for r in range(args.rounds):
         before = mfu_lib.measure_matmul_peak(n=peak_n, dtype=peak_dtype, min_seconds=1.0)

@@ -48,4 +48,3 @@ swiglu.defvjp(_fwd, _bwd)
 def reference(gate: jax.Array, up: jax.Array) -> jax.Array:
     """The autodiff formulation, for tests."""
     return jax.nn.silu(gate) * up
-
