@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     for r in range(args.rounds):
         before = mfu_lib.measure_matmul_peak(n=peak_n, dtype=peak_dtype, min_seconds=1.0)
         # One untimed step first: right after the peak's matmuls the step's scratch memory has to
-        # be faulted in again, and on CPU that first step took about 1.4x a steady one.
+        # be faulted in again, and on CPU that first step took up to 1.4x a steady one.
         state, m = trainer.train_step(state, batches[-1])
         jax.block_until_ready(m["loss"])
         t0 = time.perf_counter()
