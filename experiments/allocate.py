@@ -9,7 +9,9 @@
 N (--params) is the non-embedding parameter count, D (--tokens) the total training tokens.
 ``--max-regret 0.01`` keeps every language's predicted loss within 1% of its loss under the uniform
 split, under the fitted law and (``--regret-over draws``, the default when laws.json has bootstrap
-draws) under every bootstrap draw of it; ``--regret-without-transfer`` also with the transfer off. The
+draws) under every bootstrap draw of it, each with its own transfer matrix when the ``--transfer``
+file has ``tau_draws`` (the study's ``transfer.json``); ``--regret-without-transfer`` also with the
+transfer off. The
 study's preset lacks A and B; without --set for every language it stops and names what is missing.
 Runs in seconds on a 2-core CPU.
 """
@@ -88,12 +90,7 @@ def _load_laws(args):
         if all(e.get("bootstrap_draws") for e in laws.values()):
             r = min(len(e["bootstrap_draws"]) for e in laws.values())
             draws = np.stack([np.asarray(e["bootstrap_draws"][:r], dtype=np.float64) for e in laws.values()],
-                             axis=1)  # [R, K, 5]
-            finite = np.all(np.isfinite(draws), axis=(1, 2))
-            if not finite.all():  # a refit that overflowed (e.g. A = inf at an extreme exponent) says nothing
-                print(f"note: {int((~finite).sum())} of {r} bootstrap draws have non-finite constants; "
-                      f"left out of the spread and the regret cap")
-                draws = draws[finite] if finite.any() else None
+                             axis=1)  # [R, K, 5]; non-finite draws are left out by _usable_draws
     languages = tuple(laws)
     params = np.array([[float(laws[lang][k]) for k in PARAM_NAMES] for lang in languages])
     return languages, params, draws
@@ -112,6 +109,39 @@ def _transfer(args, languages):
     tau = np.asarray(obj["tau"], dtype=np.float64)
     idx = [names.index(lang) for lang in languages]
     return np.nan_to_num(tau[np.ix_(idx, idx)], nan=0.0)
+
+
+def _tau_draws(args, languages):
+    """``[R, K, K]`` transfer draws from the ``--transfer`` file's ``tau_draws`` (draw ``r`` pairs with
+    the laws' bootstrap draw ``r``; a null draw is NaN), or None."""
+    if not args.transfer or args.transfer == "paper-synergy" or not args.gamma:
+        return None
+    obj = json.loads(Path(args.transfer).read_text(encoding="utf-8"))
+    if not obj.get("tau_draws"):
+        return None
+    names = [normalise_language(x) for x in obj["languages"]]
+    idx = [names.index(lang) for lang in languages]
+    k = len(names)
+    out = np.stack([np.full((k, k), np.nan) if t is None else np.asarray(t, np.float64) for t in obj["tau_draws"]])
+    return out[:, idx][:, :, idx]
+
+
+def _usable_draws(draws, tau_draws):
+    """Keep the draws (and their paired transfer draws) whose numbers are all finite."""
+    if draws is None:
+        return None, None
+    if tau_draws is not None:
+        r = min(len(draws), len(tau_draws))
+        draws, tau_draws = draws[:r], tau_draws[:r]
+    finite = np.all(np.isfinite(draws), axis=(1, 2))
+    if tau_draws is not None:
+        finite &= np.all(np.isfinite(tau_draws), axis=(1, 2))
+    if not finite.all():  # a refit that overflowed (e.g. A = inf at an extreme exponent) says nothing
+        print(f"note: {int((~finite).sum())} of {len(finite)} bootstrap draws have non-finite constants"
+              f"{' or transfer' if tau_draws is not None else ''}; left out of the spread and the regret cap")
+    if not finite.any():
+        return None, None
+    return draws[finite], (tau_draws[finite] if tau_draws is not None else None)
 
 
 def parse_args(argv=None):
@@ -146,6 +176,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         languages, params, draws = _load_laws(args)
+        draws, tau_draws = _usable_draws(draws, _tau_draws(args, languages))
         avail = None
         if args.available:
             avail = _per_language(args.available, languages, np.inf, "available")
@@ -156,7 +187,8 @@ def main(argv=None) -> int:
             max_share=_per_language(args.max_share, languages, 1.0, "max-share"),
             available=avail, epochs=args.epochs, tau=_transfer(args, languages), gamma=args.gamma,
             max_regret=args.max_regret, regret_without_transfer=args.regret_without_transfer,
-            regret_draws=draws if args.max_regret is not None and args.regret_over == "draws" else None)
+            regret_draws=draws if args.max_regret is not None and args.regret_over == "draws" else None,
+            regret_tau_draws=tau_draws if args.max_regret is not None and args.regret_over == "draws" else None)
         alloc = allocate(problem, param_draws=draws)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -201,3 +201,43 @@ def test_regret_cap_leaves_out_draws_that_overflow():
     alloc = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=0.01, regret_draws=draws))
     assert alloc.regret["laws_checked"] == 3 and alloc.regret["draws_left_out_non_finite"] == 1
     assert all(np.isfinite(v) and v <= 0.01 + 1e-9 for v in alloc.regret["max_predicted_regret"].values())
+
+
+def test_regret_cap_holds_under_each_paired_transfer_draw():
+    # Point tau: python gets much of the others' tokens, so the trusting optimum starves python. A
+    # second draw with less transfer into python, and a third with law and transfer both moved: the
+    # cap must hold in each (law draw r, tau draw r) pair, not only for the fitted tau.
+    tau = np.zeros((4, 4))
+    tau[0, 1:] = 1.2
+    tau_draws = np.stack([tau, tau * 0.25, tau * 0.5])
+    law_draws = np.repeat(PARAMS[None], 3, axis=0)
+    law_draws[2, 0, 1] = 2600.0  # python's data term larger in the third draw
+    kw = dict(tau=tau, gamma=1.0, max_regret=0.01, regret_draws=law_draws)
+    point_tau = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, **kw))
+    paired = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, regret_tau_draws=tau_draws, **kw))
+    assert paired.regret["transfer_draws"] is True and point_tau.regret["transfer_draws"] is False
+    assert paired.regret["laws_checked"] == 4
+    for th, ta in zip(law_draws, tau_draws):
+        assert _regret(al.AllocationProblem(LANGS, th, N, D, tau=ta, gamma=1.0), paired.shares).max() <= 0.01 + 1e-9
+    # With the fitted tau everywhere, the weaker-transfer draws are not checked and python loses more.
+    weak = al.AllocationProblem(LANGS, PARAMS, N, D, tau=tau * 0.25, gamma=1.0)
+    assert _regret(weak, point_tau.shares)[0] > 0.01
+    assert paired.shares[0] > point_tau.shares[0]
+
+
+def test_regret_tau_draws_bad_inputs():
+    tau = np.zeros((4, 4))
+    with pytest.raises(ValueError, match="regret_tau_draws must be"):
+        al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, tau=tau, gamma=1.0, max_regret=0.01,
+                                         regret_tau_draws=np.zeros((2, 3, 3))))
+    with pytest.raises(ValueError, match="draw r of each"):
+        al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, tau=tau, gamma=1.0, max_regret=0.01,
+                                         regret_draws=np.repeat(PARAMS[None], 3, axis=0),
+                                         regret_tau_draws=np.zeros((2, 4, 4))))
+    with pytest.raises(ValueError, match="without a transfer matrix"):
+        al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, max_regret=0.01, regret_tau_draws=np.zeros((2, 4, 4))))
+    bad = np.zeros((2, 4, 4))
+    bad[1, 0, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, tau=tau, gamma=1.0, max_regret=0.01,
+                                         regret_tau_draws=bad))

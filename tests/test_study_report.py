@@ -157,3 +157,63 @@ def test_allocation_with_seeds_averages_and_states_the_spread(tmp_path):
     assert "| python | 0.500 | 0.333 | 1.0000 | 1.0200 | 1.0200 | 1.0300 | -0.97% | 3.92% |" in text
     assert "means over 2 seeds per split" in text and "up to 3.92% (seed spread)" in text
     assert "**met**" in text  # mean lower, nobody worse
+
+
+def test_transfer_bootstrap_reaches_transfer_json_the_allocator_and_the_report(tmp_path):
+    """transfer.json carries tau's intervals and one draw per law draw; experiments.allocate checks
+    its regret cap under those pairs; the report prints the matrix with its intervals."""
+    import json as _json
+
+    import numpy as np
+
+    from codescale_jax.study import stages
+    from codescale_jax.study.report import transfer_lines
+    from codescale_jax.study.results import write_csv
+    from experiments import allocate as allocate_cli
+
+    langs = ["python", "java"]
+    theta = {"python": dict(A=400.0, B=300.0, alpha_N=0.3, alpha_D=0.28, L_inf=1.5),
+             "java": dict(A=350.0, B=280.0, alpha_N=0.32, alpha_D=0.3, L_inf=1.2)}
+    names = ("A", "B", "alpha_N", "alpha_D", "L_inf")
+    rng = np.random.default_rng(0)
+    for lang in langs:  # law bootstrap draws: the point law with its floor moved both ways; one draw unusable
+        base = np.array([theta[lang][k] for k in names])
+        d = np.repeat(base[None], 40, axis=0)
+        d[:, 4] += rng.permutation(np.linspace(-0.03, 0.03, 40))
+        d[5, 0] = np.nan
+        theta[lang]["bootstrap_draws"] = d.tolist()
+    law = lambda p, n, d: p["A"] * n ** -p["alpha_N"] + p["B"] * d ** -p["alpha_D"] + p["L_inf"]  # noqa: E731
+    scaling, synergy = [], []
+    for n in (1e5, 2e5, 4e5):
+        for total in (4e4, 8e4, 1.6e5):
+            for lang in langs:
+                other = "java" if lang == "python" else "python"
+                p = theta[lang]
+                scaling.append({"language": lang, "params": n, "tokens": total, "run_id": f"s{lang}{n}{total}",
+                                "loss": law(p, n, total) * np.exp(rng.normal(0.0, 0.005))})
+                synergy.append({"language": lang, "params": n, "tokens": total,
+                                "loss": law(p, n, 0.5 * total * (1.4 if lang == "python" else 1.1)),
+                                "mixture": _json.dumps({lang: 0.5, other: 0.5}), "run_id": f"{lang}{other}{n}{total}"})
+    write_csv(scaling, tmp_path / "results" / "scaling.csv")
+    write_csv(synergy, tmp_path / "results" / "synergy.csv")
+    path = stages.fit_transfer_file(tmp_path, theta, langs, bootstrap=100)  # capped at the 40 law draws
+    doc = _json.loads(path.read_text())
+    assert doc["bootstrap"]["resamples"] == 40 and doc["bootstrap"]["usable"] == 39
+    assert doc["bootstrap"]["law_draws"] and doc["bootstrap"]["residuals"]
+    assert len(doc["tau_draws"]) == 40 and doc["tau_draws"][5] is None
+    lo, hi = doc["tau_ci95"]["lo"], doc["tau_ci95"]["hi"]
+    assert lo[0][1] < doc["tau"][0][1] < hi[0][1] and lo[0][1] < 0.4 < hi[0][1]
+    assert lo[0][0] == hi[0][0] == 0.0
+
+    laws_path = tmp_path / "laws.json"
+    laws_path.write_text(_json.dumps({"format": "codescale_jax.laws/1", "laws": theta}))
+    out = tmp_path / "alloc.json"
+    assert allocate_cli.main(["--laws", str(laws_path), "--params", "2e5", "--tokens", "1e5", "--out", str(out),
+                              "--max-regret", "0.01", "--transfer", str(path), "--gamma", "1"]) == 0
+    regret = _json.loads(out.read_text())["regret_cap"]
+    assert regret["transfer_draws"] is True and regret["laws_checked"] == 40  # the fit + 39 usable pairs
+
+    text = "\n".join(transfer_lines(doc))
+    assert "over 39 of 40 refits" in text
+    assert f"| python | - | {doc['tau'][0][1]:.2f} [{lo[0][1]:.2f}, {hi[0][1]:.2f}] |" in text
+    assert "intervals exclude 0" in text

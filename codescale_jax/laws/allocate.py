@@ -20,7 +20,7 @@ Effective data ``Deff_i`` combines two optional effects:
 uniform split by more than that fraction. With ``regret_draws`` (bootstrap draws of the laws) the
 cap must hold under every draw as well as under the point estimate, so a language whose law is
 poorly determined stays near its uniform share instead of being starved on the strength of a
-guess. With ``regret_without_transfer`` it must also hold with the transfer switched off (gamma 0):
+guess; ``regret_tau_draws`` gives each draw its own transfer matrix (the transfer bootstrap). With ``regret_without_transfer`` it must also hold with the transfer switched off (gamma 0):
 a transfer matrix fitted on 50:50 mixtures says little about a language given a twentieth of the
 tokens, and this keeps the cap from resting on it. The uniform split always satisfies the cap. Each language's loss falls monotonically with
 its own share, so the cap is enforced by raising the minimum share of every language that breaks
@@ -65,6 +65,7 @@ class AllocationProblem:
     gamma: float = 0.0
     max_regret: float | None = None  # e.g. 0.01: no language more than 1% above its uniform-split loss
     regret_draws: np.ndarray | None = None  # [R, K, 5] law draws under which the cap must also hold
+    regret_tau_draws: np.ndarray | None = None  # [R, K, K] transfer draws, draw r paired with law draw r
     regret_without_transfer: bool = False  # the cap must also hold with the transfer switched off
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -129,6 +130,17 @@ def validate(problem: AllocationProblem) -> None:
             raise ValueError(f"regret_draws must be [R, {k}, 5] law draws, got {r.shape}")
         if not np.all(np.isfinite(r)):
             raise ValueError("regret_draws contain NaN or infinity")
+    if problem.regret_tau_draws is not None:
+        t = np.asarray(problem.regret_tau_draws)
+        if t.ndim != 3 or t.shape[1:] != (k, k) or t.shape[0] < 1:
+            raise ValueError(f"regret_tau_draws must be [R, {k}, {k}] transfer draws, got {t.shape}")
+        if problem.regret_draws is not None and t.shape[0] != np.asarray(problem.regret_draws).shape[0]:
+            raise ValueError(f"regret_tau_draws has {t.shape[0]} draws for {np.asarray(problem.regret_draws).shape[0]} "
+                             "law draws: draw r of each is used together")
+        if not np.all(np.isfinite(t)):
+            raise ValueError("regret_tau_draws contain NaN or infinity")
+        if problem.tau is None:
+            raise ValueError("regret_tau_draws given without a transfer matrix tau")
 
 
 def repeat_discount(tokens, available):
@@ -174,29 +186,30 @@ def _solve(params, lo, hi, n, total, w, avail, tau, gamma, start):
     return solver.projected_gradient_box_simplex(_objective, start, lo, hi, params, n, total, w, avail, tau, gamma)
 
 
-def _draw_losses(p, draws, n, total, avail, tau, gammas):
-    """Per-language losses of split ``p`` under each law in ``draws`` (``[R, K, 5]``) and each transfer
-    strength in ``gammas`` (``[S]``): ``[S * R, K]``."""
+def _draw_losses(p, draws, n, total, avail, taus, gammas):
+    """Per-language losses of split ``p`` under each law in ``draws`` (``[R, K, 5]``) with its transfer
+    matrix in ``taus`` (``[R, K, K]``) and each transfer strength in ``gammas`` (``[S]``): ``[S * R, K]``."""
     w = jnp.ones(draws.shape[1], draws.dtype)
-    per = jax.vmap(lambda g: jax.vmap(lambda th: mean_loss(p, th, n, total, w, avail, tau, g)[1])(draws))(gammas)
+    per = jax.vmap(lambda g: jax.vmap(lambda th, ta: mean_loss(p, th, n, total, w, avail, ta, g)[1])(draws, taus))(
+        gammas)
     return per.reshape(-1, draws.shape[1])
 
 
-def _regret_excess(p, draws, ref, cap, n, total, avail, tau, gammas):
+def _regret_excess(p, draws, ref, cap, n, total, avail, taus, gammas):
     """How far each (scenario, language) is above ``(1 + cap)`` times its uniform-split loss ``ref``."""
-    return jnp.maximum(_draw_losses(p, draws, n, total, avail, tau, gammas) / ref - 1.0 - cap, 0.0)
+    return jnp.maximum(_draw_losses(p, draws, n, total, avail, taus, gammas) / ref - 1.0 - cap, 0.0)
 
 
 _regret_excess_jit = jax.jit(_regret_excess)
 
 
-def _own_share_floor(i, p, draws, ref, cap, hi_i, n, total, avail, tau, gammas, steps: int = 60) -> float:
+def _own_share_floor(i, p, draws, ref, cap, hi_i, n, total, avail, taus, gammas, steps: int = 60) -> float:
     """Smallest share of language ``i`` (the others' shares held at ``p``) at which its loss is within
     ``cap`` of ``ref`` under every draw; its loss falls monotonically with its own share."""
     def ok(s):
         q = np.array(p, dtype=np.float64)
         q[i] = s
-        excess = _regret_excess_jit(jnp.asarray(q), draws, ref, cap, n, total, avail, tau, gammas)[:, i]
+        excess = _regret_excess_jit(jnp.asarray(q), draws, ref, cap, n, total, avail, taus, gammas)[:, i]
         return bool(jnp.max(excess) <= 0.0)
 
     if not ok(hi_i):
@@ -212,7 +225,8 @@ def _solve_capped(problem: "AllocationProblem", args, rounds: int = 20):
     """Optimum under the regret cap: raise the violators' minimum shares until the cap holds, then
     make it exact by pulling back towards the uniform split (which always satisfies it).
 
-    The cap is checked under the fit, each usable bootstrap draw and each transfer scenario. Each
+    The cap is checked under the fit, each usable bootstrap draw (with its paired transfer draw when
+    ``regret_tau_draws`` is given) and each transfer scenario. Each
     round solves the box-simplex problem, and for every language above the cap somewhere raises
     its minimum share to the smallest share that would satisfy the cap with the others' shares as
     they are. Returns ``(p, iterations, the regret record for alloc.json)``.
@@ -223,16 +237,22 @@ def _solve_capped(problem: "AllocationProblem", args, rounds: int = 20):
     draws = theta[None]
     if problem.regret_draws is not None:
         draws = jnp.concatenate([draws, jnp.asarray(problem.regret_draws, jnp.float64)])
+    taus = jnp.broadcast_to(tau, (draws.shape[0],) + tau.shape)
+    if problem.regret_tau_draws is not None:
+        taus = jnp.concatenate([tau[None], jnp.asarray(problem.regret_tau_draws, jnp.float64)])
+        if problem.regret_draws is None:  # transfer draws alone: each with the fitted laws
+            draws = jnp.broadcast_to(theta, (taus.shape[0],) + theta.shape)
     both = problem.regret_without_transfer and problem.tau is not None and problem.gamma != 0
     gammas = jnp.asarray([gamma, 0.0] if both else [gamma], jnp.float64)
     # A draw whose losses overflow at the uniform split (say A = 1e300 with a large exponent) cannot
     # be compared with anything: leave it out and say how many.
-    at_uniform = np.asarray(_draw_losses(uni, draws, n, total, avail, tau, gammas)).reshape(len(gammas), -1,
-                                                                                            draws.shape[1])
+    at_uniform = np.asarray(_draw_losses(uni, draws, n, total, avail, taus, gammas)).reshape(len(gammas), -1,
+                                                                                             draws.shape[1])
     usable = np.all(np.isfinite(at_uniform) & (at_uniform > 0), axis=(0, 2))
     if not usable[0]:
         raise ValueError("the fitted laws give a non-finite loss at the uniform split")
-    draws = draws[np.flatnonzero(usable)]
+    keep = np.flatnonzero(usable)
+    draws, taus = draws[keep], taus[keep]
     ref = jnp.asarray(at_uniform[:, usable].reshape(-1, draws.shape[1]))
 
     floor = np.asarray(lo, dtype=np.float64).copy()
@@ -243,18 +263,18 @@ def _solve_capped(problem: "AllocationProblem", args, rounds: int = 20):
         q, _, it = solve(theta, jnp.asarray(floor), hi, n, total, w, avail, tau, gamma,
                          solver.project_box_simplex(uni, jnp.asarray(floor), hi))
         p, iters = np.asarray(q), iters + int(it)
-        excess = np.asarray(_regret_excess_jit(jnp.asarray(p), draws, ref, cap, n, total, avail, tau, gammas)).max(0)
+        excess = np.asarray(_regret_excess_jit(jnp.asarray(p), draws, ref, cap, n, total, avail, taus, gammas)).max(0)
         if excess.max() <= 0.0:
             break
         for i in np.flatnonzero(excess > 0.0):
-            floor[i] = max(floor[i], _own_share_floor(i, p, draws, ref, cap, float(hi_np[i]), n, total, avail, tau,
+            floor[i] = max(floor[i], _own_share_floor(i, p, draws, ref, cap, float(hi_np[i]), n, total, avail, taus,
                                                       gammas))
         if floor.sum() > 1.0:  # the floors no longer fit: fall back on the pull-back below
             break
 
     def worst(t):
         q = uni + t * (jnp.asarray(p) - uni)
-        return float(jnp.max(_regret_excess_jit(q, draws, ref, cap, n, total, avail, tau, gammas)))
+        return float(jnp.max(_regret_excess_jit(q, draws, ref, cap, n, total, avail, taus, gammas)))
 
     t = 1.0
     if worst(1.0) > 0.0:
@@ -264,8 +284,9 @@ def _solve_capped(problem: "AllocationProblem", args, rounds: int = 20):
             a, b = (m, b) if worst(m) <= 0.0 else (a, m)
         t = a
     p = np.asarray(uni + t * (jnp.asarray(p) - uni))
-    rel = np.asarray(_draw_losses(jnp.asarray(p), draws, n, total, avail, tau, gammas) / ref - 1.0)
+    rel = np.asarray(_draw_losses(jnp.asarray(p), draws, n, total, avail, taus, gammas) / ref - 1.0)
     regret = {"cap": cap, "laws_checked": int(draws.shape[0]), "draws_left_out_non_finite": int((~usable).sum()),
+              "transfer_draws": problem.regret_tau_draws is not None,
               "transfer_scenarios": ["fitted", "none"] if both else ["fitted" if problem.gamma else "none"],
               "rounds": used, "pull_back_step": float(t),
               "max_predicted_regret": {lang: float(rel[:, i].max()) for i, lang in enumerate(problem.languages)}}

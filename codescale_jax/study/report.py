@@ -273,7 +273,49 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     else:
         lines += ["", _missing("measured losses of both splits", outcome, "allocation").strip()]
     lines += ["", f"![allocation]({png.name})", ""]
+    if transfer:
+        lines += transfer_lines(transfer)
     return "\n".join(lines), result
+
+
+def _f2(x: float) -> str:
+    return f"{x:.2f}".replace("-0.00", "0.00")
+
+
+def transfer_lines(transfer: dict) -> list[str]:
+    """The fitted transfer matrix tau, with its bootstrap intervals when ``transfer.json`` has them."""
+    langs = transfer["languages"]
+    tau = np.asarray(transfer["tau"], dtype=np.float64)
+    ci = transfer.get("tau_ci95")
+    boot = transfer.get("bootstrap") or {}
+    lines = ["### Transfer matrix", "",
+             "tau_ij: the share of language j's tokens that counts as language i's own (rows: target, columns: "
+             f"auxiliary), fitted to the {transfer['n_points']} synergy rows with the laws held fixed."]
+    if ci:
+        lines[-1] += (f" Brackets: 95% bootstrap intervals over {boot.get('usable', '?')} of {boot.get('resamples', '?')} "
+                      "refits, each with one bootstrap draw of the laws, the synergy losses perturbed by residuals of "
+                      "the scaling fit, and the runs resampled.")
+    lines += ["", "| target \\ aux | " + " | ".join(langs) + " |", "|---" * (len(langs) + 1) + "|"]
+    resolved = total = 0
+    for i, li in enumerate(langs):
+        cells = []
+        for j in range(len(langs)):
+            if i == j:
+                cells.append("-")
+                continue
+            lo = ci["lo"][i][j] if ci else None
+            hi = ci["hi"][i][j] if ci else None
+            if lo is None or hi is None:
+                cells.append(_f2(tau[i, j]))
+                continue
+            total += 1
+            resolved += int(lo > 0 or hi < 0)
+            cells.append(f"{_f2(tau[i, j])} [{_f2(lo)}, {_f2(hi)}]")
+        lines.append(f"| {li} | " + " | ".join(cells) + " |")
+    if total:
+        lines += ["", f"{resolved} of {total} intervals exclude 0 (transfer resolved in sign); the others are "
+                      "consistent with no transfer at all."]
+    return lines + [""]
 
 
 def _rank_agreement(ours: dict[str, float], theirs: dict[str, float]) -> float | None:

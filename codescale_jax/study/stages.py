@@ -122,7 +122,7 @@ def run_allocation(preset: StudyPreset, out: Path, corpus_dir, workers=None, run
             argv.append("--regret-without-transfer")
     if langs:
         argv += ["--languages", ",".join(langs)]
-    transfer = fit_transfer_file(out, fitted, langs)
+    transfer = fit_transfer_file(out, fitted, langs, preset.bootstrap)
     if transfer is not None:
         argv += ["--transfer", str(transfer), "--gamma", "1"]
     if allocate_cli.main(argv) != 0:
@@ -134,13 +134,16 @@ def run_allocation(preset: StudyPreset, out: Path, corpus_dir, workers=None, run
     return _sweep(specs, out, preset, workers, "allocation", runner)
 
 
-def fit_transfer_file(out: Path, fitted: dict, langs: list[str]) -> Path | None:
+def fit_transfer_file(out: Path, fitted: dict, langs: list[str], bootstrap: int = 0, seed: int = 0) -> Path | None:
     """Fit the transfer matrix tau of the transfer form to the synergy runs (when the synergy stage
     produced results) and write ``transfer.json`` for the allocator; ``None`` without synergy rows.
 
     The allocation then credits each language with ``gamma * sum_j tau_ij D_j`` of the others'
     tokens (gamma fixed to 1: only the product is identifiable from bilingual runs). Pairs no run
-    informs get tau = 0 (no transfer assumed).
+    informs get tau = 0 (no transfer assumed). With ``bootstrap`` resamples, tau also gets 95%
+    intervals and one draw per law bootstrap draw (``tau_draws[r]`` pairs with the laws'
+    ``bootstrap_draws[r]``; null where either is unusable), from
+    :func:`codescale_jax.laws.transfer.bootstrap_transfer` with the residuals of the scaling fit.
     """
     from codescale_jax.laws.forms import PARAM_NAMES
     from codescale_jax.laws.transfer import fit_transfer
@@ -152,11 +155,54 @@ def fit_transfer_file(out: Path, fitted: dict, langs: list[str]) -> Path | None:
     rows = [r for r in load_results(csv) if r["language"] in langs]
     params = np.array([[float(fitted[l][k]) for k in PARAM_NAMES] for l in langs])
     fit = fit_transfer(rows, langs, params)
+    doc = {"languages": list(fit.languages), "tau": np.nan_to_num(fit.tau).tolist(),
+           "gamma": fit.gamma, "objective": fit.objective, "n_points": fit.n_points,
+           "iterations": fit.iterations, "source": str(csv.name)}
+    if bootstrap > 0:
+        doc.update(_transfer_bootstrap(out, fitted, langs, rows, params, fit.tau, bootstrap, seed))
     path = out / "transfer.json"
-    io_utils.atomic_write_json(path, {"languages": list(fit.languages), "tau": np.nan_to_num(fit.tau).tolist(),
-                                      "gamma": fit.gamma, "objective": fit.objective, "n_points": fit.n_points,
-                                      "iterations": fit.iterations, "source": str(csv.name)})
+    io_utils.atomic_write_json(path, doc)
     return path
+
+
+def _transfer_bootstrap(out: Path, fitted: dict, langs: list[str], rows, params, tau, resamples: int,
+                        seed: int) -> dict:
+    """``transfer.json`` fields of the tau bootstrap: intervals, paired draws, what was resampled."""
+    from codescale_jax.laws.forms import law_loss
+    from codescale_jax.laws.transfer import bootstrap_transfer
+    from codescale_jax.study.results import load_results
+
+    draws = None
+    if all(fitted[l].get("bootstrap_draws") for l in langs):
+        r = min(len(fitted[l]["bootstrap_draws"]) for l in langs)
+        draws = np.stack([np.asarray(fitted[l]["bootstrap_draws"][:r], np.float64) for l in langs], axis=1)
+        resamples = min(resamples, r)
+    residuals = None
+    scaling = out / "results" / "scaling.csv"
+    if scaling.is_file():
+        srows = load_results(scaling)
+        residuals = []
+        for i, lang in enumerate(langs):
+            mine = [x for x in srows if x["language"] == lang]
+            n = np.array([float(x["params"]) for x in mine])
+            d = np.array([float(x["tokens"]) for x in mine])
+            pred = np.asarray(law_loss(*params[i], n, d))
+            residuals.append(np.log([float(x["loss"]) for x in mine]) - np.log(pred))
+    boot = bootstrap_transfer(rows, langs, params, resamples, seed=seed, param_draws=draws, residuals=residuals,
+                              start=tau)
+    lo, hi = boot.ci95()
+    usable = boot.usable()
+
+    def cells(m):
+        return [[None if not np.isfinite(v) else float(v) for v in row] for row in m]
+
+    return {"tau_ci95": {"lo": cells(lo), "hi": cells(hi)},
+            # An entry the resample had no run for keeps the fitted value (it says nothing new there).
+            "tau_draws": [np.where(np.isfinite(t), t, np.nan_to_num(tau)).tolist() if ok else None
+                          for t, ok in zip(boot.taus, usable)],
+            "bootstrap": {"resamples": int(resamples), "usable": int(usable.sum()), "seed": int(seed),
+                          "law_draws": draws is not None, "residuals": residuals is not None,
+                          "unit": "run", "refits_hit_maxiter": boot.hit_maxiter}}
 
 
 def run_all(preset: StudyPreset, out: str | Path, stages=STAGES, workers: int | None = None,
