@@ -316,3 +316,53 @@ class Renderer(abc.ABC):
 
     def line_comment(self, lines: list[str], token: str = "//") -> list[str]:
         return [f"{token} {line}" if line else token for line in lines]
+
+
+class BraceRenderer(Renderer):
+    """Statements of the brace languages (Java, C#, JavaScript, TypeScript, Go, Rust).
+
+    A block is ``head {`` (or, where :meth:`opening` says so, the head then ``{`` on its own
+    line), the indented statements, then ``}``; ``else`` branches join the closing brace of the
+    branch before them, and an ``else`` holding one ``if`` becomes ``else if``.
+    """
+
+    def stmt(self, s: ir.Stmt) -> list[str]:
+        raise NotImplementedError
+
+    def stmts(self, block: tuple[ir.Stmt, ...]) -> list[str]:
+        out: list[str] = []
+        for s in block:
+            out.extend(self.stmt(s))
+        return out
+
+    def opening(self, head: str) -> list[str]:
+        return [head + " {"]
+
+    def block_lines(self, head: str, inner: list[str]) -> list[str]:
+        return self.opening(head) + self.indent(inner) + ["}"]
+
+    def braced(self, head: str, body: tuple[ir.Stmt, ...]) -> list[str]:
+        return self.block_lines(head, self.stmts(body))
+
+    def chain(self, lines: list[str], head: str, body: tuple[ir.Stmt, ...]) -> list[str]:
+        """Append an ``else``/``else if`` branch to the lines of an ``if``."""
+        return lines[:-1] + self.braced("} " + head, body)
+
+    def compound_assign(self, s: ir.Assign) -> str | None:
+        """``x += v``, ``x -= v`` or ``s += t`` (no ``;``) for an assignment that updates its own
+        variable; None for any other."""
+        name, v = self.ident(s.name), s.value
+        if isinstance(v, ir.Binary) and v.op in ("add", "sub") and v.left == ir.Var(v.type, s.name):
+            return f"{name} {self.BINARY[v.op][0]}= {self.expr(v.right)}"
+        if isinstance(v, ir.Builtin) and v.op == "concat" and v.args[0] == ir.Var(ir.STR, s.name):
+            return f"{name} += {self.expr(v.args[1])}"
+        return None
+
+    def if_else(self, s: ir.If, head) -> list[str]:
+        """An ``if``/``else if``/``else`` chain; ``head(cond)`` spells ``if (cond)`` or ``if cond``."""
+        lines = self.braced(head(self.expr(s.cond)), s.then)
+        orelse = s.orelse
+        while len(orelse) == 1 and isinstance(orelse[0], ir.If):
+            lines = self.chain(lines, "else " + head(self.expr(orelse[0].cond)), orelse[0].then)
+            orelse = orelse[0].orelse
+        return self.chain(lines, "else", orelse) if orelse else lines

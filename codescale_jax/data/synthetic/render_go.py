@@ -26,7 +26,7 @@ import json
 
 from codescale_jax.data.synthetic import ir
 from codescale_jax.data.synthetic.render_base import (
-    P_ADD, P_AND, P_ATOM, P_EQ, P_MUL, P_OR, P_UNARY, Renderer, TaskSource)
+    P_ADD, P_AND, P_ATOM, P_EQ, P_MUL, P_OR, P_UNARY, BraceRenderer, TaskSource)
 
 # name -> (source lines, imports it uses, helpers it calls)
 GO_HELPERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -154,7 +154,7 @@ def gofmt_cutoff(e: ir.Expr, depth: int) -> int:
     return 6 if depth == 1 else 4
 
 
-class GoRenderer(Renderer):
+class GoRenderer(BraceRenderer):
     language = "go"
     extension = ".go"
     indent_unit = "\t"
@@ -293,37 +293,17 @@ class GoRenderer(Renderer):
         return self.fn("int", *a)
 
     # ------------------------------------------------------------------------- statements
-    def braced(self, head: str, body: tuple[ir.Stmt, ...]) -> list[str]:
-        return [head + " {"] + self.indent(self.stmts(body)) + ["}"]
-
-    def stmts(self, block: tuple[ir.Stmt, ...]) -> list[str]:
-        out: list[str] = []
-        for s in block:
-            out.extend(self.stmt(s))
-        return out
-
     def stmt(self, s: ir.Stmt) -> list[str]:
         if isinstance(s, ir.Let):
             return [f"{self.ident(s.name)} := {self.expr(s.value)}"]
         if isinstance(s, ir.Assign):
             name, v = self.ident(s.name), s.value
-            if isinstance(v, ir.Binary) and v.op in ("add", "sub") and v.left == ir.Var(v.type, s.name):
-                token = self.BINARY[v.op][0]
-                if v.type == ir.INT and v.right == ir.Lit(ir.INT, 1):
-                    return [f"{name}{token}{token}"]
-                return [f"{name} {token}= {self.expr(v.right)}"]
-            if isinstance(v, ir.Builtin) and v.op == "concat" and v.args[0] == ir.Var(ir.STR, s.name):
-                return [f"{name} += {self.expr(v.args[1])}"]
-            return [f"{name} = {self.expr(v)}"]
+            if (isinstance(v, ir.Binary) and v.op in ("add", "sub") and v.left == ir.Var(v.type, s.name)
+                    and v.type == ir.INT and v.right == ir.Lit(ir.INT, 1)):
+                return [name + self.BINARY[v.op][0] * 2]  # x++ / x--
+            return [self.compound_assign(s) or f"{name} = {self.expr(v)}"]
         if isinstance(s, ir.If):
-            lines = self.braced(f"if {self.expr(s.cond)}", s.then)
-            orelse = s.orelse
-            while len(orelse) == 1 and isinstance(orelse[0], ir.If):
-                lines[-1:] = self.braced(f"}} else if {self.expr(orelse[0].cond)}", orelse[0].then)
-                orelse = orelse[0].orelse
-            if orelse:
-                lines[-1:] = self.braced("} else", orelse)
-            return lines
+            return self.if_else(s, lambda cond: f"if {cond}")
         if isinstance(s, ir.While):
             return self.braced(f"for {self.expr(s.cond)}", s.body)
         if isinstance(s, ir.ForRange):

@@ -27,7 +27,7 @@ from typing import ClassVar
 
 from codescale_jax.data.synthetic import ir
 from codescale_jax.data.synthetic.render_base import (
-    P_ADD, P_AND, P_ATOM, P_CMP, P_EQ, P_MUL, P_OR, P_UNARY, Renderer, TaskSource)
+    P_ADD, P_AND, P_ATOM, P_CMP, P_EQ, P_MUL, P_OR, P_UNARY, BraceRenderer, TaskSource)
 
 # Library helpers a program's functions may call, emitted only when a builtin needs them.
 BUILTIN_HELPERS = {
@@ -89,7 +89,7 @@ def string_literal(text: str) -> str:
     return json.dumps(text)
 
 
-class JavaRenderer(Renderer):
+class JavaRenderer(BraceRenderer):
     language = "java"
     extension = ".java"
     BINARY = {
@@ -233,23 +233,9 @@ class JavaRenderer(Renderer):
         """``head {`` (Java) or ``head`` then ``{`` on its own line (C#, Allman style)."""
         return [head, "{"] if self.allman else [head + " {"]
 
-    def block_lines(self, head: str, inner: list[str]) -> list[str]:
-        return self.opening(head) + self.indent(inner) + ["}"]
-
-    def braced(self, head: str, body: tuple[ir.Stmt, ...]) -> list[str]:
-        return self.block_lines(head, self.stmts(body))
-
     def chain(self, lines: list[str], head: str, body: tuple[ir.Stmt, ...]) -> list[str]:
-        """Append an ``else``/``else if`` branch to the lines of an ``if``."""
-        if self.allman:
-            return lines + self.braced(head, body)
-        return lines[:-1] + self.braced("} " + head, body)
-
-    def stmts(self, block: tuple[ir.Stmt, ...]) -> list[str]:
-        out: list[str] = []
-        for s in block:
-            out.extend(self.stmt(s))
-        return out
+        """Allman style puts ``else`` on its own line after the closing brace."""
+        return lines + self.braced(head, body) if self.allman else super().chain(lines, head, body)
 
     def local_type(self, t: ir.Type) -> str:
         return self.type_name(t)
@@ -270,19 +256,10 @@ class JavaRenderer(Renderer):
         if isinstance(s, ir.Let):
             return [f"{self.local_type(s.type)} {self.ident(s.name)} = {self.fresh_value(s.value)};"]
         if isinstance(s, ir.Assign):
-            name, v = self.ident(s.name), s.value
-            if isinstance(v, ir.Binary) and v.op in ("add", "sub") and v.left == ir.Var(v.type, s.name):
-                return [f"{name} {self.BINARY[v.op][0]}= {self.expr(v.right)};"]
-            if isinstance(v, ir.Builtin) and v.op == "concat" and v.args[0] == ir.Var(ir.STR, s.name):
-                return [f"{name} += {self.expr(v.args[1])};"]
-            return [f"{name} = {self.fresh_value(v)};"]
+            update = self.compound_assign(s)
+            return [f"{update};" if update else f"{self.ident(s.name)} = {self.fresh_value(s.value)};"]
         if isinstance(s, ir.If):
-            lines = self.braced(f"if ({self.expr(s.cond)})", s.then)
-            orelse = s.orelse
-            while len(orelse) == 1 and isinstance(orelse[0], ir.If):
-                lines = self.chain(lines, f"else if ({self.expr(orelse[0].cond)})", orelse[0].then)
-                orelse = orelse[0].orelse
-            return self.chain(lines, "else", orelse) if orelse else lines
+            return self.if_else(s, lambda cond: f"if ({cond})")
         if isinstance(s, ir.While):
             return self.braced(f"while ({self.expr(s.cond)})", s.body)
         if isinstance(s, ir.ForRange):

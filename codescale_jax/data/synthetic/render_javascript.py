@@ -13,7 +13,7 @@ import json
 
 from codescale_jax.data.synthetic import ir
 from codescale_jax.data.synthetic.render_base import (
-    P_ADD, P_AND, P_ATOM, P_CMP, P_EQ, P_MUL, P_OR, P_UNARY, Renderer, TaskSource)
+    P_ADD, P_AND, P_ATOM, P_CMP, P_EQ, P_MUL, P_OR, P_UNARY, BraceRenderer, TaskSource)
 
 P_NULLISH = 0  # ``a ?? b`` must be parenthesised inside any other operator (mixing is a SyntaxError)
 
@@ -29,7 +29,7 @@ FORMAT_HELPERS = {
 }
 
 
-class JavaScriptRenderer(Renderer):
+class JavaScriptRenderer(BraceRenderer):
     language = "javascript"
     extension = ".js"
     indent_unit = "  "
@@ -152,36 +152,16 @@ class JavaScriptRenderer(Renderer):
         return f"[...{self.expr(a[0], P_ATOM)}.keys()].sort({self.order(e.type.elem)})", P_ATOM
 
     # ------------------------------------------------------------------------- statements
-    def braced(self, head: str, body: tuple[ir.Stmt, ...]) -> list[str]:
-        return [head + " {"] + self.indent(self.stmts(body)) + ["}"]
-
-    def stmts(self, block: tuple[ir.Stmt, ...]) -> list[str]:
-        out: list[str] = []
-        for s in block:
-            out.extend(self.stmt(s))
-        return out
-
     def stmt(self, s: ir.Stmt) -> list[str]:
         if isinstance(s, ir.Let):
             kw = "let" if s.name in self._reassigned else "const"
             annot = self.annotate(s.type) if self.needs_annotation(s) else ""
             return [f"{kw} {self.ident(s.name)}{annot} = {self.expr(s.value)};"]
         if isinstance(s, ir.Assign):
-            name, v = self.ident(s.name), s.value
-            if isinstance(v, ir.Binary) and v.op in ("add", "sub") and v.left == ir.Var(v.type, s.name):
-                return [f"{name} {self.BINARY[v.op][0]}= {self.expr(v.right)};"]
-            if isinstance(v, ir.Builtin) and v.op == "concat" and v.args[0] == ir.Var(ir.STR, s.name):
-                return [f"{name} += {self.expr(v.args[1])};"]
-            return [f"{name} = {self.expr(v)};"]
+            update = self.compound_assign(s)
+            return [f"{update};" if update else f"{self.ident(s.name)} = {self.expr(s.value)};"]
         if isinstance(s, ir.If):
-            lines = self.braced(f"if ({self.expr(s.cond)})", s.then)
-            orelse = s.orelse
-            while len(orelse) == 1 and isinstance(orelse[0], ir.If):
-                lines[-1:] = self.braced(f"}} else if ({self.expr(orelse[0].cond)})", orelse[0].then)
-                orelse = orelse[0].orelse
-            if orelse:
-                lines[-1:] = self.braced("} else", orelse)
-            return lines
+            return self.if_else(s, lambda cond: f"if ({cond})")
         if isinstance(s, ir.While):
             return self.braced(f"while ({self.expr(s.cond)})", s.body)
         if isinstance(s, ir.ForRange):

@@ -28,7 +28,7 @@ import re
 
 from codescale_jax.data.synthetic import ir
 from codescale_jax.data.synthetic.render_base import (
-    P_ADD, P_AND, P_ATOM, P_EQ, P_MUL, P_OR, P_UNARY, Renderer, TaskSource)
+    P_ADD, P_AND, P_ATOM, P_EQ, P_MUL, P_OR, P_UNARY, BraceRenderer, TaskSource)
 
 P_AS = P_MUL + 0.5  # ``x as T`` binds tighter than ``*`` and looser than unary ``-``
 
@@ -85,7 +85,7 @@ def anchored(e: ir.Expr) -> bool:
     return True
 
 
-class RustRenderer(Renderer):
+class RustRenderer(BraceRenderer):
     language = "rust"
     extension = ".rs"
     BINARY = {
@@ -293,15 +293,6 @@ class RustRenderer(Renderer):
         return f"{found}.copied().unwrap_or({self.expr(a[2])})", P_ATOM
 
     # ------------------------------------------------------------------------- statements
-    def braced(self, head: str, body: tuple[ir.Stmt, ...]) -> list[str]:
-        return [head + " {"] + self.indent(self.stmts(body)) + ["}"]
-
-    def stmts(self, block: tuple[ir.Stmt, ...]) -> list[str]:
-        out: list[str] = []
-        for s in block:
-            out.extend(self.stmt(s))
-        return out
-
     def stmt(self, s: ir.Stmt) -> list[str]:
         if isinstance(s, ir.Let):
             mut = "mut " if ir.writes(s.name, self._body) else ""
@@ -309,14 +300,7 @@ class RustRenderer(Renderer):
         if isinstance(s, ir.Assign):
             return [self.assign(s)]
         if isinstance(s, ir.If):
-            lines = self.braced(f"if {self.expr(s.cond)}", s.then)
-            orelse = s.orelse
-            while len(orelse) == 1 and isinstance(orelse[0], ir.If):
-                lines[-1:] = self.braced(f"}} else if {self.expr(orelse[0].cond)}", orelse[0].then)
-                orelse = orelse[0].orelse
-            if orelse:
-                lines[-1:] = self.braced("} else", orelse)
-            return lines
+            return self.if_else(s, lambda cond: f"if {cond}")
         if isinstance(s, ir.While):
             return self.braced(f"while {self.expr(s.cond)}", s.body)
         if isinstance(s, ir.ForRange):
