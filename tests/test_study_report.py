@@ -167,7 +167,7 @@ def test_transfer_bootstrap_reaches_transfer_json_the_allocator_and_the_report(t
     import numpy as np
 
     from codescale_jax.study import stages
-    from codescale_jax.study.report import transfer_lines
+    from codescale_jax.study.report import _cap_note, transfer_lines
     from codescale_jax.study.results import write_csv
     from experiments import allocate as allocate_cli
 
@@ -210,8 +210,10 @@ def test_transfer_bootstrap_reaches_transfer_json_the_allocator_and_the_report(t
     out = tmp_path / "alloc.json"
     assert allocate_cli.main(["--laws", str(laws_path), "--params", "2e5", "--tokens", "1e5", "--out", str(out),
                               "--max-regret", "0.01", "--transfer", str(path), "--gamma", "1"]) == 0
-    regret = _json.loads(out.read_text())["regret_cap"]
+    alloc = _json.loads(out.read_text())
+    regret = alloc["regret_cap"]
     assert regret["transfer_draws"] is True and regret["laws_checked"] == 40  # the fit + 39 usable pairs
+    assert "each draw with its own transfer matrix" in _cap_note(alloc)
 
     text = "\n".join(transfer_lines(doc))
     assert "over 39 of 40 refits" in text

@@ -215,8 +215,10 @@ def _cap_note(alloc: dict) -> str:
     if not cap:
         return " No regret cap: a language may be made worse off without bound."
     return (f" Regret cap: no language's predicted loss more than {100 * cap['cap']:.2g}% above its uniform-split "
-            f"loss, checked under {cap['laws_checked']} law(s) (the fit and its bootstrap draws)"
-            + (" with the fitted transfer and without it." if len(cap.get("transfer_scenarios", [])) > 1 else "."))
+            f"loss, checked under {cap['laws_checked']} law(s) (the fit and its bootstrap draws"
+            + (", each draw with its own transfer matrix from the transfer bootstrap)" if cap.get("transfer_draws")
+               else ")")
+            + (" with the transfer and without it." if len(cap.get("transfer_scenarios", [])) > 1 else "."))
 
 
 def allocation_section(out: Path, fig_dir: Path, outcome: dict):
