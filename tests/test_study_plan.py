@@ -121,3 +121,11 @@ def test_eta_uses_the_presets_calibration(tmp_path, capsys):
                               overhead_s=micro.overhead_s).eta_s
     assert f"(+{micro.overhead_s:.0f}s per run)" in out
     assert f"-> ETA {plan.format_duration(runs_eta + micro.outside_runs_s)} in all" in out
+    # The smoke preset's calibrated ETA stays inside its own 5-minute target.
+    assert reproduce.main(["--preset", "smoke", "--out", str(tmp_path / "smoke"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    smoke = load("smoke")
+    runs_eta = plan.summarize(presets.all_planned_specs(smoke, None), workers=smoke.workers,
+                              flops_per_s=smoke.flops_per_s, overhead_s=smoke.overhead_s).eta_s
+    assert runs_eta + smoke.outside_runs_s <= 300
+    assert f"-> ETA {plan.format_duration(runs_eta + smoke.outside_runs_s)} in all" in out
