@@ -9,8 +9,8 @@ bilingual 50:50 runs + 7 baselines at micro-0.2m, 64k tokens; pairing: paired vs
 micro-0.1m/0.2m/0.4m, 64k tokens in rows of 2,048 tokens (so that whole pairs fit), each scored on
 the 7x7 translation loss (the first 16 held-out pairs per direction, those up to 2,048 tokens,
 no BLEU); allocation: micro-0.4m at 256k tokens, the split capped so that no language's predicted
-loss is more than 1% above uniform's (under every bootstrap draw, with and without the fitted
-transfer), optimized vs uniform, three seeds each. 152 training runs, two workers.
+loss is more than 1% above uniform's (under every bootstrap draw of the laws, each with its own
+draw of the transfer matrix, and without transfer), optimized vs uniform, three seeds each. 152 training runs, two workers.
 
 Expected time: 21 min 12 s measured from an empty run directory on the otherwise idle 2-core CPU box
 (run 5; run 4, before the faster train step, took 22 min 56 s: scaling 9.8 min, synergy 2.4 min,
