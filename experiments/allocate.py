@@ -104,11 +104,26 @@ def _transfer(args, languages):
         full = tau_from_synergy(syn)
         idx = [syn.languages.index(lang) for lang in languages]
         return full[np.ix_(idx, idx)]
-    obj = json.loads(Path(args.transfer).read_text(encoding="utf-8"))
-    names = [normalise_language(x) for x in obj["languages"]]
+    obj, idx = _transfer_file(args.transfer, languages)
     tau = np.asarray(obj["tau"], dtype=np.float64)
-    idx = [names.index(lang) for lang in languages]
+    if tau.shape != (len(obj["languages"]),) * 2:
+        raise ValueError(f"{args.transfer}: tau is {tau.shape}, not one row and column per language "
+                         f"({len(obj['languages'])})")
     return np.nan_to_num(tau[np.ix_(idx, idx)], nan=0.0)
+
+
+def _transfer_file(path: str, languages) -> tuple[dict, list[int]]:
+    """The ``--transfer`` JSON and the index of each allocated language in it."""
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+        names = [normalise_language(x) for x in obj["languages"]]
+        obj["tau"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a transfer file ({exc!r}); it needs 'languages' and 'tau'") from None
+    missing = [lang for lang in languages if lang not in names]
+    if missing:
+        raise ValueError(f"{path}: no transfer for {', '.join(missing)} (it covers {', '.join(names)})")
+    return obj, [names.index(lang) for lang in languages]
 
 
 def _tau_draws(args, languages):
@@ -116,12 +131,10 @@ def _tau_draws(args, languages):
     the laws' bootstrap draw ``r``; a null draw is NaN), or None."""
     if not args.transfer or args.transfer == "paper-synergy" or not args.gamma:
         return None
-    obj = json.loads(Path(args.transfer).read_text(encoding="utf-8"))
+    obj, idx = _transfer_file(args.transfer, languages)
     if not obj.get("tau_draws"):
         return None
-    names = [normalise_language(x) for x in obj["languages"]]
-    idx = [names.index(lang) for lang in languages]
-    k = len(names)
+    k = len(obj["languages"])
     out = np.stack([np.full((k, k), np.nan) if t is None else np.asarray(t, np.float64) for t in obj["tau_draws"]])
     return out[:, idx][:, :, idx]
 

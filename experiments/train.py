@@ -46,11 +46,23 @@ def main(argv: list[str] | None = None) -> int:
     distributed.initialize(distributed.DistributedOptions(
         args.coordinator_address, args.num_processes, args.process_id, initialization_timeout_s=args.init_timeout,
         heartbeat_timeout_s=args.heartbeat_timeout, barrier_timeout_s=args.barrier_timeout), force=args.distributed)
-    from codescale_jax.config import make_config
-    from codescale_jax.train.loop import train
+    from codescale_jax.config import ConfigError, make_config
+    from codescale_jax.parallel.mesh import MeshError
+    from codescale_jax.train.loop import NaNLossError, train
 
-    cfg = make_config(args.model, language=args.language, tokens=args.tokens, overrides=args.overrides)
-    row = train(cfg, args.workdir, stop_after=args.stop_after)
+    try:  # an unknown model, language or key, or a bad value: say so without a traceback
+        cfg = make_config(args.model, language=args.language, tokens=args.tokens, overrides=args.overrides)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        row = train(cfg, args.workdir, stop_after=args.stop_after)
+    except (MeshError, ConfigError) as exc:  # a mesh the devices cannot hold; a run dir of another config
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NaNLossError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(row))
     return 0
 

@@ -113,3 +113,23 @@ def test_cli_errors(tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err
     assert "python: A, B" in err and "java: A, B" in err
+
+
+def test_allocate_cli_names_what_a_transfer_file_lacks(laws_json, capsys):
+    out = laws_json.parent / "alloc_tau.json"
+    args = ["--laws", str(laws_json), "--params", "1e9", "--tokens", "1e11", "--out", str(out), "--gamma", "1"]
+    partial = laws_json.parent / "tau_partial.json"
+    partial.write_text(json.dumps({"languages": ["python"], "tau": [[0.0]]}))
+    assert allocate_cli.main(args + ["--transfer", str(partial)]) == 2
+    err = capsys.readouterr().err
+    assert "no transfer for" in err and "it covers python" in err
+    other = laws_json.parent / "tau_other.json"
+    other.write_text(json.dumps({"matrix": []}))
+    assert allocate_cli.main(args + ["--transfer", str(other)]) == 2
+    assert "not a transfer file" in capsys.readouterr().err
+    k = len(LAWS)
+    wrong = laws_json.parent / "tau_wrong.json"
+    wrong.write_text(json.dumps({"languages": list(LAWS), "tau": [[0.0] * (k - 1)] * k}))
+    assert allocate_cli.main(args + ["--transfer", str(wrong)]) == 2
+    assert "not one row and column per language" in capsys.readouterr().err
+    assert not out.exists()

@@ -64,6 +64,27 @@ def test_nan_loss_stops_with_the_step(tmp_path):
     assert 1 < bad_step <= 20 and logged == list(range(1, bad_step))
 
 
+def test_cli_reports_bad_input_and_nan_loss_without_a_traceback(tmp_path, capsys):
+    from experiments import train as train_cli
+
+    common = ["--tokens", "2048", "--workdir", str(tmp_path / "r"), "--set", "data.seq_len=64",
+              "--set", "train.batch_size=8", "--set", "data.eval_tokens=256", "--set", "train.tensorboard=false"]
+    cases = [(["--model", "micro-9m", "--language", "python"], "unknown model 'micro-9m'"),
+             (["--model", "micro-0.1m", "--language", "cobol"], "unknown language 'cobol'"),
+             (["--model", "micro-0.1m", "--language", "python", "--set", "model.foo=1"], "unknown key 'foo'"),
+             (["--model", "micro-0.1m", "--language", "python", "--set", "mesh.data=64"], "needs 64 devices"),
+             (["--model", "micro-0.1m", "--language", "python", "--set", "train.batch_size=3"], "multiple of")]
+    for argv, message in cases:
+        assert train_cli.main(common + argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and "Traceback" not in err
+    assert not (tmp_path / "r" / "config.json").exists()  # nothing failed input set stays in the run dir
+    nan = ["--set", "optimizer.lr=1e30", "--set", "optimizer.grad_clip=0", "--set", "optimizer.warmup_steps=0"]
+    assert train_cli.main(["--model", "micro-0.1m", "--language", "python"] + common + nan) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: training loss is") and "at step" in err and "Traceback" not in err
+
+
 def test_schedules():
     cos = schedule(OptimizerConfig(lr=1.0, warmup_steps=10, min_lr_ratio=0.1), 110)
     assert float(cos(0)) == 0.0 and float(cos(10)) == pytest.approx(1.0) and float(cos(110)) == pytest.approx(0.1)

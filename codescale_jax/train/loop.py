@@ -121,7 +121,6 @@ def train(cfg: Config, workdir: str | Path, *, stop_after: int | None = None,
         if diff:
             raise config_lib.ConfigError(f"{workdir} holds a run with a different config ({'; '.join(diff)}); "
                                          "use a new --workdir or the original settings")
-    io_utils.atomic_write_text(cfg_path, config_lib.to_json(cfg))
     seq_len, total = cfg.data.seq_len, cfg.train.total_steps(cfg.data.seq_len)
     run_id = cfg.train.run_id or workdir.resolve().name
     if result_path.exists():
@@ -130,11 +129,14 @@ def train(cfg: Config, workdir: str | Path, *, stop_after: int | None = None,
             print_fn(f"run {run_id} already finished: loss {row['loss']:.4f} after {row['steps']} steps")
             return row
 
+    # The mesh is checked before config.json is written, so that a rerun with a mesh that fits
+    # the devices is the same run, not "a different config".
     mesh = make_mesh(cfg.mesh)
     div = batch_divisor(mesh) * jax.process_count()
     if cfg.train.batch_size % div:
-        raise ValueError(f"train.batch_size={cfg.train.batch_size} must be a multiple of {div} "
+        raise config_lib.ConfigError(f"train.batch_size={cfg.train.batch_size} must be a multiple of {div} "
                          f"(data x fsdp of mesh {dict(mesh.shape)} times {jax.process_count()} processes)")
+    io_utils.atomic_write_text(cfg_path, config_lib.to_json(cfg))
     tx = make_optimizer(cfg.optimizer, total)
     trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, total))
     if cfg.data.host_split not in ("documents", "rows"):
