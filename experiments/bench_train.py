@@ -56,8 +56,12 @@ def main(argv=None) -> int:
     overrides = [f"train.batch_size={batch}", f"data.seq_len={seq}", "train.steps=1000"] + args.overrides
     if on_cpu:
         overrides = ["model.dtype=float32"] + overrides
-    cfg = resolve_config(make_config(args.model, overrides=overrides))
-    mesh = make_mesh(cfg.mesh)
+    try:
+        cfg = resolve_config(make_config(args.model, overrides=overrides))
+        mesh = make_mesh(cfg.mesh)
+    except ValueError as exc:  # unknown model or key, a mesh the devices cannot hold
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     tx = make_optimizer(cfg.optimizer, 1000)
     trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 1000))
     peak_dtype = "float32" if on_cpu else cfg.model.dtype

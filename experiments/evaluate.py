@@ -118,6 +118,17 @@ def _table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from codescale_jax.eval.checkpoint_io import RunDirError
+    from codescale_jax.languages import UnknownLanguageError
+
+    try:
+        return _main(args)
+    except (RunDirError, UnknownLanguageError) as exc:  # no such run dir or step; a language we do not know
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(args) -> int:
     from codescale_jax import io_utils, languages
     from codescale_jax.eval import suites
 
