@@ -12,11 +12,11 @@ no BLEU); allocation: micro-0.4m at 256k tokens, the split capped so that no lan
 loss is more than 1% above uniform's (under every bootstrap draw of the laws, each with its own
 draw of the transfer matrix, and without transfer), optimized vs uniform, three seeds each. 152 training runs, two workers.
 
-Expected time: 21 min 12 s measured from an empty run directory on the otherwise idle 2-core CPU box
-(run 5; run 4, before the faster train step, took 22 min 56 s: scaling 9.8 min, synergy 2.4 min,
-pairing with translation scoring 7.8 min, allocation 1.8 min, fits and report about 1 min;
-BUILD_NOTES.md, "The study"). The target is <= 60 minutes. ``--dry-run`` prints the plan, FLOPs and
-an ETA calibrated on run 4 (23.0 min). Expected result: seven fitted laws with bootstrap intervals,
+Expected time: 17 min 58 s measured from an empty run directory on the otherwise idle 2-core CPU box
+(run 6: scaling 8.3 min, synergy 2.0 min, pairing with translation scoring 5.1 min, allocation
+87 s, fits and report about 1 min; run 5 took 21 min 12 s and run 4, before the faster train step,
+22 min 56 s; BUILD_NOTES.md, "The study"). The target is <= 60 minutes. ``--dry-run`` prints the
+plan, FLOPs and an ETA calibrated on run 4 (23.0 min, about 5 min high since the faster attention). Expected result: seven fitted laws with bootstrap intervals,
 held-out error of the largest size per language (about 11% mean: these runs are too short for the
 law's shape, which the report's shape check shows), a 7x7 synergy heat map, and per-language losses
 of the two splits with their seed spread (3-8%, more than the differences between the splits).
