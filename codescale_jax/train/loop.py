@@ -135,7 +135,8 @@ def train(cfg: Config, workdir: str | Path, *, stop_after: int | None = None,
     div = batch_divisor(mesh) * jax.process_count()
     if cfg.train.batch_size % div:
         raise config_lib.ConfigError(f"train.batch_size={cfg.train.batch_size} must be a multiple of {div} "
-                         f"(data x fsdp of mesh {dict(mesh.shape)} times {jax.process_count()} processes)")
+                                     f"(data x fsdp of mesh {dict(mesh.shape)} times {jax.process_count()} "
+                                     "processes)")
     io_utils.atomic_write_text(cfg_path, config_lib.to_json(cfg))
     tx = make_optimizer(cfg.optimizer, total)
     trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, total))
