@@ -43,7 +43,7 @@ class ModelConfig:
     init_std: float = 0.02
     dtype: str = "float32"  # compute dtype ("bfloat16" on accelerators)
     param_dtype: str = "float32"
-    attention: str = "xla"  # implementation name in codescale_jax.kernels
+    attention: str = "auto"  # codescale_jax.kernels name; auto: cudnn on GPU in bf16/fp16, else xla
     remat: str = "none"  # none | full | dots (recompute all but matmul outputs in the backward pass)
     scan_layers: bool = False  # one scanned block instead of n_layers unrolled ones (faster compiles)
 

@@ -23,7 +23,7 @@ import time
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m experiments.bench_train", description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="micro-3.2m")
-    p.add_argument("--batch", type=int, default=0, help="global rows per step (default: 16 on CPU, 8 on GPU)")
+    p.add_argument("--batch", type=int, default=16, help="global rows per step")
     p.add_argument("--seq", type=int, default=0, help="sequence length (default: 256 on CPU, 2048 on GPU)")
     p.add_argument("--steps", type=int, default=10, help="timed steps per round")
     p.add_argument("--rounds", type=int, default=5, help="alternating peak / train-step rounds")
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
 
     dev = jax.devices()[0]
     on_cpu = dev.platform == "cpu"
-    batch = args.batch or (16 if on_cpu else 8)
+    batch = args.batch
     seq = args.seq or (256 if on_cpu else 2048)
     overrides = [f"train.batch_size={batch}", f"data.seq_len={seq}", "train.steps=1000"] + args.overrides
     if on_cpu:

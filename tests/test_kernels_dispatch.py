@@ -4,7 +4,9 @@ mode) against the reference."""
 import jax
 import pytest
 
-from codescale_jax.kernels import IMPLEMENTATIONS, attention, cudnn_attention, reference_attention
+from codescale_jax.config import ConfigError, make_config
+from codescale_jax.kernels import IMPLEMENTATIONS, attention, cudnn_attention, reference_attention, resolve_impl
+from codescale_jax.train.loop import resolve_config
 from codescale_jax.kernels.testing import Case, compare, make_inputs, max_abs
 
 TOL = 2e-4
@@ -19,6 +21,35 @@ def test_registry_lists_every_implementation_and_rejects_unknown_names():
     q, k, v, _, _ = make_inputs(Case(q_len=32))
     with pytest.raises(ValueError, match="unknown attention implementation 'flash'"):
         attention(q, k, v, impl="flash")
+
+
+def test_auto_picks_cudnn_for_low_precision_on_gpu_and_xla_otherwise():
+    assert resolve_impl("auto", "bfloat16", backend="gpu") == "cudnn"
+    assert resolve_impl("auto", "float16", backend="gpu") == "cudnn"
+    assert resolve_impl("auto", "float32", backend="gpu") == "xla"
+    assert resolve_impl("auto", "bfloat16", backend="cpu") == "xla"
+    assert resolve_impl("auto", "bfloat16", backend="tpu") == "xla"
+    assert resolve_impl("pallas", "float32", backend="gpu") == "pallas"
+    with pytest.raises(ValueError, match="unknown attention implementation 'flash'"):
+        resolve_impl("flash", "float32")
+
+
+def test_auto_is_the_default_and_the_run_config_records_what_it_resolved_to():
+    cfg = make_config("micro-0.1m")
+    assert cfg.model.attention == "auto"
+    expected = "cudnn" if jax.default_backend() == "gpu" and cfg.model.dtype == "bfloat16" else "xla"
+    assert resolve_config(cfg).model.attention == expected
+    assert resolve_config(make_config("micro-0.1m", overrides=["model.attention=pallas"])).model.attention == "pallas"
+    with pytest.raises(ConfigError, match="model.attention: unknown attention implementation 'flash'"):
+        resolve_config(make_config("micro-0.1m", overrides=["model.attention=flash"]))
+
+
+def test_auto_through_the_dispatcher_equals_the_reference_on_cpu():
+    if jax.default_backend() != "cpu":
+        pytest.skip("checks the CPU choice; on a GPU auto is cuDNN, covered by test_cudnn_on_gpu")
+    case = Case(q_len=64, q_heads=4, kv_heads=2, causal=True, segments=True)
+    q, k, v, seg, _ = make_inputs(case)
+    assert max_abs(attention(q, k, v, seg, impl="auto"), reference_attention(q, k, v, seg)) == 0.0
 
 
 def test_pallas_through_the_dispatcher_picks_interpret_mode_on_cpu():

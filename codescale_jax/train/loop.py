@@ -20,7 +20,7 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from codescale_jax import io_utils, languages
+from codescale_jax import io_utils, kernels, languages
 from codescale_jax import config as config_lib
 from codescale_jax.config import Config
 from codescale_jax.data import input as input_lib
@@ -47,8 +47,14 @@ class NaNLossError(FloatingPointError):
 
 
 def resolve_config(cfg: Config) -> Config:
-    """Fill what the user may leave implicit: the vocabulary size (from the tokenizer) and the
-    canonical language id."""
+    """Fill what the user may leave implicit: the vocabulary size (from the tokenizer), the
+    attention implementation ``auto`` stands for on this backend, and the canonical language id."""
+    try:
+        impl = kernels.resolve_impl(cfg.model.attention, cfg.model.dtype)
+    except ValueError as exc:
+        raise config_lib.ConfigError(f"model.attention: {exc}") from None
+    if impl != cfg.model.attention:
+        cfg = config_lib.replace(cfg, "model", attention=impl)
     if cfg.model.vocab_size <= 0:
         cfg = config_lib.replace(cfg, "model", vocab_size=input_lib.get_tokenizer(cfg.data).vocab_size)
     return config_lib.replace(cfg, "data", language=languages.canonical(cfg.data.language))
