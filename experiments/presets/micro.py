@@ -16,7 +16,7 @@ Expected time: 17 min 58 s measured from an empty run directory on the otherwise
 (run 6: scaling 8.3 min, synergy 2.0 min, pairing with translation scoring 5.1 min, allocation
 87 s, fits and report about 1 min; run 5 took 21 min 12 s and run 4, before the faster train step,
 22 min 56 s; BUILD_NOTES.md, "The study"). The target is <= 60 minutes. ``--dry-run`` prints the
-plan, FLOPs and an ETA calibrated on run 4 (23.0 min, about 5 min high since the faster attention). Expected result: seven fitted laws with bootstrap intervals,
+plan, FLOPs and an ETA calibrated on run 6 (18.1 min). Expected result: seven fitted laws with bootstrap intervals,
 held-out error of the largest size per language (about 11% mean: these runs are too short for the
 law's shape, which the report's shape check shows), a 7x7 synergy heat map, and per-language losses
 of the two splits with their seed spread (3-8%, more than the differences between the splits).
@@ -58,12 +58,12 @@ PRESET = StudyPreset(
     bootstrap=100,
     fit_starts="coarse",
     workers=2,
-    # Calibrated on run 4 (BUILD_NOTES, "The study"): a least-squares fit of the 209 result rows'
-    # in-process wall time against their FLOPs gave 2.95e10 FLOP/s plus 4.6 s per run (5 s with
-    # process start-up: the scaling stage's ETA is then 9.6 min, measured 9.8). The translation
-    # scoring of the pairing runs, the fits and the report are not runs: 550 s is what makes the
-    # whole ETA equal the measured 22 min 56 s.
-    flops_per_s=3e10,
-    overhead_s=5.0,
-    outside_runs_s=550.0,
+    # Calibrated on run 6 (BUILD_NOTES, "The study"): a least-squares fit of its 149 planned runs'
+    # in-process wall time against their FLOPs gave 4.0e10 FLOP/s plus 4.1 s per run (4.6 s with
+    # process start-up). The translation scoring of the pairing runs, the fits and the report are
+    # not runs: 400 s is what makes the whole ETA equal the measured 17 min 58 s. (Run 4, before
+    # the faster train step, had given 2.95e10 FLOP/s, 5 s per run and 550 s.)
+    flops_per_s=4e10,
+    overhead_s=4.6,
+    outside_runs_s=400.0,
 )
