@@ -65,6 +65,10 @@ def main(argv=None) -> int:
     tx = make_optimizer(cfg.optimizer, 1000)
     trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 1000))
     peak_dtype = "float32" if on_cpu else cfg.model.dtype
+    # Virtual CPU devices (XLA_FLAGS=--xla_force_host_platform_device_count=K) share one host's
+    # cores, and the peak matmul on one of them already uses all of them: on CPU the denominator is
+    # the host's peak, on accelerators the per-chip peak times the number of chips.
+    chips = 1 if on_cpu else mesh.size
     peak_n = args.peak_size or (2048 if on_cpu else 8192)
 
     it = iter(input_lib.train_dataset(cfg.data, batch, seed=0))
@@ -103,7 +107,7 @@ def main(argv=None) -> int:
         peak = 0.5 * (before + after)
         rates.append(args.steps * batch * seq / dt)
         peaks.append(peak)
-        ratios.append(rates[-1] * fpt / (peak * mesh.size))
+        ratios.append(rates[-1] * fpt / (peak * chips))
         print(f"round {r + 1}: peak {before / 1e9:,.1f} / {after / 1e9:,.1f} GFLOP/s ({peak_dtype} {peak_n}^3 matmul, "
               f"before / after) | train {rates[-1]:,.0f} tok/s = {rates[-1] * fpt / 1e9:,.1f} GFLOP/s | "
               f"step {dt / args.steps * 1e3:.1f} ms | ratio {ratios[-1]:.3f} | loss {float(m['loss']):.3f}", flush=True)
@@ -112,7 +116,7 @@ def main(argv=None) -> int:
     tps = float(np.median(rates))
     achieved = tps * fpt
     print(f"median: {tps:,.0f} tokens/s, {achieved / 1e9:,.1f} GFLOP/s model, peak {np.median(peaks) / 1e9:,.1f} "
-          f"GFLOP/s per device; per-round ratios {', '.join(f'{x:.3f}' for x in ratios)}")
+          f"GFLOP/s per {'host' if on_cpu else 'device'}; per-round ratios {', '.join(f'{x:.3f}' for x in ratios)}")
     if args.profile:
         _profile(trainer, state, batches, args.profile)
     published = mfu_lib.published_peak(dev)
