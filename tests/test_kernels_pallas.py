@@ -2,11 +2,13 @@
 
 Default grid: a covering set where every value of each axis (causal, segments, GQA ratio 1/2/4,
 head dim 64/128, lengths 128-512 including ones that are not a tile multiple, f32/bf16) appears
-at least once, each checking outputs and all three gradients. The full product runs under
-``-m slow``.
+at least once, each checking outputs and all three gradients. Under ``-m slow``: every
+combination of any three axes' values (18 cases), or the full product (144) with
+``CODESCALE_FULL_KERNEL_GRID=1``.
 """
 
 import itertools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -15,7 +17,7 @@ import pytest
 
 from codescale_jax.kernels import BlockSizes, flash_attention, reference_attention
 from codescale_jax.kernels import flash_kernels as fk
-from codescale_jax.kernels.testing import Case, compare, forward_and_grads, make_inputs, max_abs
+from codescale_jax.kernels.testing import Case, compare, covering_array, forward_and_grads, make_inputs, max_abs
 
 F32_TOL = 2e-4
 # None = by backend: interpret mode on CPU, compiled through Triton when run on a GPU, so the same
@@ -67,16 +69,31 @@ def test_matches_reference(case, blocks):
     _check(case, blocks)
 
 
-FULL = [Case(q_len=t, q_heads=4, kv_heads=4 // r, head_dim=d, causal=c, segments=s, dtype=dt)
-        for c, s, r, d, t, dt in itertools.product((True, False), (True, False), (1, 2, 4),
-                                                  (64, 128), (128, 320, 512),
-                                                  ("float32", "bfloat16"))]
+GRID_AXES = ((True, False), (True, False), (1, 2, 4), (64, 128), (128, 320, 512), ("float32", "bfloat16"))
+# The slow grid: every combination of values of any three axes (causal, segments, GQA ratio, head
+# dim, length, dtype) at least once, 18 cases; CODESCALE_FULL_KERNEL_GRID=1 runs the whole product
+# (144 cases, about 11 minutes on 2 cores with a cold compilation cache).
+_ROWS = (list(itertools.product(*GRID_AXES)) if os.environ.get("CODESCALE_FULL_KERNEL_GRID") == "1"
+         else covering_array(GRID_AXES, strength=3))
+GRID = [Case(q_len=t, q_heads=4, kv_heads=4 // r, head_dim=d, causal=c, segments=s, dtype=dt)
+        for c, s, r, d, t, dt in _ROWS]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", FULL, ids=repr)
+@pytest.mark.parametrize("case", GRID, ids=repr)
 def test_matches_reference_full_grid(case):
     _check(case)
+
+
+def test_the_slow_grid_covers_every_three_axis_combination():
+    for rows in (covering_array(GRID_AXES, 3), covering_array(GRID_AXES, 2)):
+        assert set(rows) <= set(itertools.product(*GRID_AXES)) and len(set(rows)) == len(rows)
+    rows = covering_array(GRID_AXES, 3)
+    assert len(rows) == 18 and rows == covering_array(GRID_AXES, 3)
+    for axes in itertools.combinations(range(len(GRID_AXES)), 3):
+        seen = {tuple(r[i] for i in axes) for r in rows}
+        assert seen == set(itertools.product(*(GRID_AXES[i] for i in axes))), axes
+    assert len(covering_array(GRID_AXES, 6)) == 144
 
 
 def test_lse_and_its_gradient_match_reference():

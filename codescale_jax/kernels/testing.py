@@ -7,7 +7,8 @@ thing the tests assert on.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+import itertools
+from typing import Callable, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -101,3 +102,27 @@ def compare(fn: Callable, ref: Callable, case: Case, seed: int = 0) -> dict:
         result["ref_fwd"] = max_abs(ref_out, exact_out)
         result["ref_grad"] = max(max_abs(g, e) for g, e in zip(ref_grads, exact_grads))
     return result
+
+
+def covering_array(axes: Sequence[Sequence], strength: int = 3) -> list[tuple]:
+    """A subset of ``itertools.product(*axes)`` in which every combination of values of every
+    ``strength`` axes appears at least once (a t-wise covering array), built greedily and
+    deterministically: each step takes the first product row that covers the most combinations
+    not yet covered. For the kernel grid (2 x 2 x 3 x 2 x 3 x 2 = 144 rows) strength 3 keeps 18
+    rows, the least possible (3 x 3 x 2), and any fault that needs three axes to line up is still
+    hit."""
+    rows = list(itertools.product(*axes))
+    if strength >= len(axes):
+        return rows
+    subsets = list(itertools.combinations(range(len(axes)), strength))
+
+    def combos(row):
+        return {(s, tuple(row[i] for i in s)) for s in subsets}
+
+    uncovered = set().union(*(combos(r) for r in rows))
+    chosen = []
+    while uncovered:
+        best = max(rows, key=lambda r: len(combos(r) & uncovered))
+        chosen.append(best)
+        uncovered -= combos(best)
+    return chosen
