@@ -41,6 +41,8 @@ def test_bad_input_is_named():
         alt_forms.fit_form("cubic", N, D, TRUTH["additive"](N, D))
     with pytest.raises(ValueError, match="cannot fit it"):
         alt_forms.fit_form("additive", N[:5], D[:5], TRUTH["additive"](N, D)[:5])
+    with pytest.raises(ValueError, match="'loglinear' has 4 parameters; 4 points"):
+        alt_forms.fit_form("loglinear", N[:4], D[:4], TRUTH["loglinear"](N, D)[:4])
     with pytest.raises(ValueError, match="holdout must keep some points"):
         alt_forms.holdout_errors(N, D, TRUTH["additive"](N, D), np.ones(N.size, bool))
 

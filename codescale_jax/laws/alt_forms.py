@@ -65,17 +65,17 @@ def _loglinear_design(ln_n, ln_d):
 
 def fit_form(name: str, n, d, loss, starts: int = 64, seed: int = 0, delta: float = 1e-3) -> Callable:
     """Fit form ``name`` to points ``(n, d, loss)``; returns ``predict(n, d) -> loss``."""
+    if name not in FORMS:
+        raise ValueError(f"unknown form {name!r}; choose from {', '.join(FORMS)}")
     ln_n, ln_d = np.log(np.asarray(n, float)), np.log(np.asarray(d, float))
     loss = np.asarray(loss, float)
+    k = 4 if name == "loglinear" else len(POWER_FORMS[name].low)
+    if loss.size <= k:
+        raise ValueError(f"form {name!r} has {k} parameters; {loss.size} points cannot fit it")
     if name == "loglinear":
         coef, *_ = np.linalg.lstsq(_loglinear_design(ln_n, ln_d), loss, rcond=None)
         return lambda n2, d2: _loglinear_design(np.log(np.asarray(n2, float)), np.log(np.asarray(d2, float))) @ coef
-    if name not in POWER_FORMS:
-        raise ValueError(f"unknown form {name!r}; choose from {', '.join(FORMS)}")
     form = POWER_FORMS[name]
-    k = len(form.low)
-    if loss.size <= k:
-        raise ValueError(f"form {name!r} has {k} parameters; {loss.size} points cannot fit it")
     rng = np.random.default_rng(seed)
     best = None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
