@@ -1,7 +1,7 @@
 """Train-step throughput and MFU, against this machine's own measured matmul peak.
 
     python -m experiments.bench_train --model micro-3.2m [--batch 16] [--seq 256] [--steps 5] [--rounds 5]
-        [--set section.key=value ...]
+        [--microbatches K] [--set section.key=value ...]
 
 Measures, in one process and alternating so both see the same machine load: the peak FLOP/s of a
 large jitted matmul (float32 on CPU, the model's compute dtype elsewhere) and the tokens/s of the
@@ -25,6 +25,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--model", default="micro-3.2m")
     p.add_argument("--batch", type=int, default=16, help="global rows per step")
     p.add_argument("--seq", type=int, default=0, help="sequence length (default: 256 on CPU, 2048 on GPU)")
+    p.add_argument("--microbatches", type=int, default=0,
+                   help="train.parallel_microbatches (default: 4 on CPU, 1 elsewhere)")
     p.add_argument("--steps", type=int, default=10, help="timed steps per round")
     p.add_argument("--rounds", type=int, default=5, help="alternating peak / train-step rounds")
     p.add_argument("--peak-size", type=int, default=0, help="matmul size for the peak (default 2048 CPU, 8192 GPU)")
@@ -43,9 +45,9 @@ def main(argv=None) -> int:
     from codescale_jax.data import input as input_lib
     from codescale_jax.data.packing import lm_batch
     from codescale_jax.model import counting
-    from codescale_jax.parallel.mesh import make_mesh
+    from codescale_jax.parallel.mesh import batch_divisor, make_mesh
     from codescale_jax.train import mfu as mfu_lib
-    from codescale_jax.train.loop import resolve_config
+    from codescale_jax.train.loop import check_microbatches, resolve_config
     from codescale_jax.train.optimizer import make_optimizer, schedule
     from codescale_jax.train.step import build_trainer
 
@@ -53,17 +55,20 @@ def main(argv=None) -> int:
     on_cpu = dev.platform == "cpu"
     batch = args.batch
     seq = args.seq or (256 if on_cpu else 2048)
-    overrides = [f"train.batch_size={batch}", f"data.seq_len={seq}", "train.steps=1000"] + args.overrides
+    micro = args.microbatches or (4 if on_cpu else 1)
+    overrides = [f"train.batch_size={batch}", f"data.seq_len={seq}", "train.steps=1000",
+                 f"train.parallel_microbatches={micro}"] + args.overrides
     if on_cpu:
         overrides = ["model.dtype=float32"] + overrides
     try:
         cfg = resolve_config(make_config(args.model, overrides=overrides))
         mesh = make_mesh(cfg.mesh)
+        check_microbatches(cfg, batch_divisor(mesh))
     except ValueError as exc:  # unknown model or key, a mesh the devices cannot hold
         print(f"error: {exc}", file=sys.stderr)
         return 2
     tx = make_optimizer(cfg.optimizer, 1000)
-    trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 1000))
+    trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 1000), cfg.train.parallel_microbatches)
     peak_dtype = "float32" if on_cpu else cfg.model.dtype
     # Virtual CPU devices (XLA_FLAGS=--xla_force_host_platform_device_count=K) share one host's
     # cores, and the peak matmul on one of them already uses all of them: on CPU the denominator is
@@ -78,7 +83,8 @@ def main(argv=None) -> int:
     counts = counting.count_tree(trainer.abstract_state()["params"])
     print(f"device {dev.device_kind} x{mesh.size} | model {cfg.model.name} N={counts.non_embedding:,} "
           f"d={cfg.model.d_model} L={cfg.model.n_layers} | batch {batch} x seq {seq} | dtype {cfg.model.dtype} | "
-          f"attention {cfg.model.attention} | {fpt / 1e6:.2f} MFLOP/token", flush=True)
+          f"attention {cfg.model.attention} | microbatches {cfg.train.parallel_microbatches} | "
+          f"{fpt / 1e6:.2f} MFLOP/token", flush=True)
 
     t0 = time.perf_counter()
     state, m = trainer.train_step(state, batches[0])

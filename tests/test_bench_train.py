@@ -11,7 +11,7 @@ from experiments import bench_train
 def test_virtual_cpu_devices_share_the_host_peak(capsys):
     if jax.default_backend() != "cpu" or jax.device_count() < 2:
         pytest.skip("needs two (virtual) CPU devices; tests/conftest.py asks for eight")
-    assert bench_train.main(["--model", "micro-0.1m", "--batch", "4", "--seq", "64", "--rounds", "1",
+    assert bench_train.main(["--model", "micro-0.1m", "--batch", "8", "--seq", "64", "--rounds", "1",
                              "--steps", "2", "--peak-size", "256", "--set", "mesh.data=2"]) == 0
     out = capsys.readouterr().out
     assert "device cpu x2" in out

@@ -65,3 +65,26 @@ def test_8_devices_match_1_device(tmp_path):
 def test_batch_must_divide_over_data_axes(tmp_path):
     with pytest.raises(ValueError, match="multiple of 8"):
         train(tiny_config("mesh.data=8", "train.batch_size=12"), tmp_path / "bad", print_fn=lambda s: None)
+
+
+def test_parallel_microbatches_match_one_pass_on_one_and_on_four_devices(tmp_path):
+    quiet = dict(print_fn=lambda s: None)
+    train(tiny_config(steps=4), tmp_path / "one", **quiet)
+    train(tiny_config("train.parallel_microbatches=4", steps=4), tmp_path / "split", **quiet)
+    train(tiny_config("train.parallel_microbatches=2", "mesh.data=2", "mesh.fsdp=2", steps=4), tmp_path / "mesh",
+          **quiet)
+    a = _losses(tmp_path / "one")
+    assert len(a) == 4
+    np.testing.assert_allclose(_losses(tmp_path / "split"), a, rtol=1e-5)
+    np.testing.assert_allclose(_losses(tmp_path / "mesh"), a, rtol=1e-4)
+
+
+def test_microbatches_that_do_not_split_the_batch_evenly_are_refused(tmp_path):
+    from codescale_jax.config import ConfigError
+
+    # 8 rows over data x fsdp = 4 devices: 2 microbatches fit (1 row each per device), 4 do not.
+    with pytest.raises(ConfigError, match="parallel_microbatches=4 needs train.batch_size=8 to be a multiple of 16"):
+        train(tiny_config("train.parallel_microbatches=4", "mesh.data=2", "mesh.fsdp=2"), tmp_path / "x",
+              print_fn=lambda s: None)
+    with pytest.raises(ConfigError, match="parallel_microbatches=0"):
+        train(tiny_config("train.parallel_microbatches=0"), tmp_path / "y", print_fn=lambda s: None)

@@ -60,6 +60,15 @@ def resolve_config(cfg: Config) -> Config:
     return config_lib.replace(cfg, "data", language=languages.canonical(cfg.data.language))
 
 
+def check_microbatches(cfg: Config, divisor: int) -> None:
+    """``train.parallel_microbatches`` must split the batch evenly over the batch-sharding devices."""
+    k, b = cfg.train.parallel_microbatches, cfg.train.batch_size
+    if k < 1 or b % (k * divisor):
+        raise config_lib.ConfigError(f"train.parallel_microbatches={k} needs train.batch_size={b} to be a "
+                                     f"multiple of {max(k, 1) * divisor} (the microbatches times {divisor} "
+                                     "batch-sharding devices)")
+
+
 def _config_diff(a: Config, b: Config) -> list[str]:
     da, db = config_lib.to_dict(a), config_lib.to_dict(b)
     return [f"{s}.{k}: {da[s][k]!r} -> {db[s][k]!r}" for s in da for k in da[s]
@@ -143,9 +152,10 @@ def train(cfg: Config, workdir: str | Path, *, stop_after: int | None = None,
         raise config_lib.ConfigError(f"train.batch_size={cfg.train.batch_size} must be a multiple of {div} "
                                      f"(data x fsdp of mesh {dict(mesh.shape)} times {jax.process_count()} "
                                      "processes)")
+    check_microbatches(cfg, div)
     io_utils.atomic_write_text(cfg_path, config_lib.to_json(cfg))
     tx = make_optimizer(cfg.optimizer, total)
-    trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, total))
+    trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, total), cfg.train.parallel_microbatches)
     if cfg.data.host_split not in ("documents", "rows"):
         raise config_lib.ConfigError(f"data.host_split={cfg.data.host_split!r}; use 'documents' or 'rows'")
     # "rows": every process reads the global batch and keeps its own rows (see _local_rows).

@@ -38,12 +38,38 @@ def loss_sums(mcfg: ModelConfig, params, batch) -> tuple[jax.Array, jax.Array]:
     return jnp.sum((lse - target_logit) * mask), jnp.sum(mask)
 
 
-def _train_step(mcfg: ModelConfig, tx: optax.GradientTransformation, schedule, state: State, batch):
-    def loss_fn(params):
-        total, count = loss_sums(mcfg, params, batch)
-        return total / jnp.maximum(count, 1.0), count
+def microbatch(batch: dict, k: int, i: int) -> dict:
+    """Rows ``i, i + k, i + 2k, ...`` of every array in ``batch``: interleaved, so that when the
+    rows are split over devices in contiguous blocks each slice keeps an equal share on every
+    device (a reshape of the sharded axis, then a slice of the unsharded one)."""
+    return {key: v.reshape(v.shape[0] // k, k, *v.shape[1:])[:, i] for key, v in batch.items()}
 
-    (loss, count), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
+
+def _grads(mcfg: ModelConfig, params, batch, microbatches: int):
+    """Mean loss, scored-token count and gradient of the mean loss over ``batch``, computed as
+    ``microbatches`` independent passes whose summed losses and gradients are divided by the
+    total count once (so the result is the full batch's, up to float rounding)."""
+    if microbatches == 1:
+        def loss_fn(p):
+            total, count = loss_sums(mcfg, p, batch)
+            return total / jnp.maximum(count, 1.0), count
+
+        (loss, count), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        return loss, count, grads
+    totals, counts, grads = [], [], []
+    for i in range(microbatches):
+        part = microbatch(batch, microbatches, i)
+        (t, c), g = jax.value_and_grad(lambda p: loss_sums(mcfg, p, part), has_aux=True)(params)
+        totals.append(t), counts.append(c), grads.append(g)
+    count = sum(counts)
+    denom = jnp.maximum(count, 1.0)
+    grads = jax.tree.map(lambda *gs: sum(gs) / denom, *grads)
+    return sum(totals) / denom, count, grads
+
+
+def _train_step(mcfg: ModelConfig, tx: optax.GradientTransformation, schedule, state: State, batch,
+                microbatches: int = 1):
+    loss, count, grads = _grads(mcfg, state["params"], batch, microbatches)
     updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
     params = optax.apply_updates(state["params"], updates)
     metrics = {"loss": loss, "grad_norm": optax.global_norm(grads), "lr": schedule(state["step"]),
@@ -98,7 +124,13 @@ def state_shardings(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformat
     return {"step": replicated, "params": param_sh, "opt_state": opt_sh}
 
 
-def build_trainer(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformation, schedule) -> Trainer:
+def build_trainer(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformation, schedule,
+                  microbatches: int = 1) -> Trainer:
+    """Compile the steps. ``microbatches`` (``train.parallel_microbatches``) splits each train step's
+    batch into that many independent passes in one program; the global batch must then be a
+    multiple of ``microbatches`` times the batch-sharding devices (``data x fsdp``)."""
+    if microbatches < 1:
+        raise ValueError(f"train.parallel_microbatches must be >= 1, got {microbatches}")
     shardings = state_shardings(mcfg, mesh, tx)
     replicated = NamedSharding(mesh, PartitionSpec())
     batch_sh = rules.named_sharding(mesh, ("batch", "length"), (mesh.shape["data"] * mesh.shape["fsdp"], 1))
@@ -112,7 +144,7 @@ def build_trainer(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformatio
 
     batch_shardings = {k: batch_sh for k in BATCH_KEYS}
     init_fn = jax.jit(init, out_shardings=shardings)
-    step_fn = jax.jit(lambda s, b: _train_step(mcfg, tx, schedule, s, b),
+    step_fn = jax.jit(lambda s, b: _train_step(mcfg, tx, schedule, s, b, microbatches),
                       in_shardings=(shardings, batch_shardings), out_shardings=(shardings, replicated),
                       donate_argnums=0)
     eval_fn = jax.jit(evaluate, in_shardings=(shardings["params"], batch_shardings),
