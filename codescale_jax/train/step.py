@@ -60,7 +60,9 @@ def _grads(mcfg: ModelConfig, params, batch, microbatches: int):
     for i in range(microbatches):
         part = microbatch(batch, microbatches, i)
         (t, c), g = jax.value_and_grad(lambda p: loss_sums(mcfg, p, part), has_aux=True)(params)
-        totals.append(t), counts.append(c), grads.append(g)
+        totals.append(t)
+        counts.append(c)
+        grads.append(g)
     count = sum(counts)
     denom = jnp.maximum(count, 1.0)
     grads = jax.tree.map(lambda *gs: sum(gs) / denom, *grads)
