@@ -122,8 +122,9 @@ class TrainConfig:
     batch_size: int = 16  # global rows per step
     # K independent forward/backward passes over K interleaved slices of the batch in one program,
     # gradients summed (the same update up to float rounding). On CPU XLA runs one pass's
-    # single-threaded elementwise ops beside another's matmuls: K=4 made the micro-3.2m step 8-10%
-    # faster (BUILD_NOTES). Not gradient accumulation: all K passes are in memory at once.
+    # single-threaded elementwise ops beside another's matmuls: with K=4 bench_train measured 5-8%
+    # more micro-3.2m tokens/s (BUILD_NOTES). Not gradient accumulation: all K passes are in memory
+    # at once.
     parallel_microbatches: int = 1
     seed: int = 0
     log_every: int = 10

@@ -46,14 +46,14 @@ def main(argv=None) -> int:
     except (ResultsError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    width = max(len(f) for f in forms) + 2
+    col = max(16, max(len(f) for f in forms) + 2)  # a cell is "held-out / in-sample"
     print(f"held-out / in-sample mean relative error (%), holdout {args.holdout}")
-    print(f"{'language':12s}" + "".join(f"{f:>{max(width, 16)}s}" for f in forms))
+    print(f"{'language':12s}" + "".join(f"{f:>{col}s}" for f in forms))
     for lang, errs in table.items():
-        print(f"{lang:12s}" + "".join(f"{100 * errs[f]['heldout']:>{max(width, 16) - 8}.2f} / {100 * errs[f]['insample']:5.2f}"
-                                      for f in forms))
+        cells = (f"{100 * errs[f]['heldout']:.2f} / {100 * errs[f]['insample']:5.2f}" for f in forms)
+        print(f"{lang:12s}" + "".join(f"{c:>{col}s}" for c in cells))
     means = {f: float(np.mean([errs[f]["heldout"] for errs in table.values()])) for f in forms}
-    print(f"{'mean':12s}" + "".join(f"{100 * means[f]:>{max(width, 16) - 8}.2f}{'':8s}" for f in forms))
+    print(f"{'mean':12s}" + "".join(f"{f'{100 * means[f]:.2f}':>{col - 8}s}{'':8s}" for f in forms))
     if args.out:
         atomic_write_json(args.out, {"holdout": args.holdout, "languages": table, "mean_heldout": means})
     return 0

@@ -6,8 +6,8 @@ import pytest
 
 from codescale_jax.config import ConfigError, make_config
 from codescale_jax.kernels import IMPLEMENTATIONS, attention, cudnn_attention, reference_attention, resolve_impl
-from codescale_jax.train.loop import resolve_config
 from codescale_jax.kernels.testing import Case, compare, make_inputs, max_abs
+from codescale_jax.train.loop import resolve_config
 
 TOL = 2e-4
 

@@ -6,7 +6,8 @@ extrapolates badly, fitting a few other forms to the same points and holding out
 tells whether any reasonable form would have done better. The forms (N non-embedding parameters,
 D training tokens, both raw counts):
 
-* ``additive``: the project's law, fitted here by the same least squares as the others;
+* ``additive``: the project's law (the NumPy twin of ``forms.log_loss_lse``, same theta order),
+  fitted here by the same least squares as the others so that the comparison is like for like;
 * ``multiplicative``: ``E + A N^-alpha_N D^-alpha_D`` (the N and D effects multiply);
 * ``kaplan``: ``[(N_c / N)^(alpha_N / alpha_D) + D_c / D]^alpha_D + E`` (Kaplan et al. 2020,
   arXiv:2001.08361, Eq. 1.5, plus a floor);
