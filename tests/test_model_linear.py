@@ -1,6 +1,8 @@
 """``model.linear``: the same values and gradients as ``jnp.tensordot``, whichever operand its
 backward pass transposes."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -52,3 +54,39 @@ def test_rope_matches_the_two_half_formula():
     np.testing.assert_array_equal(rope(x, positions, 10000.0), want)
     # Position 0 is the identity.
     np.testing.assert_array_equal(rope(x, jnp.zeros((2, 6), jnp.int32), 10000.0), x)
+
+
+def test_rope_from_the_constant_table_matches_float64_and_flags_bad_positions():
+    x = jax.random.normal(jax.random.key(2), (2, 5, 3, 8))
+    positions = jnp.array([[0, 1, 2, 0, 15], [3, 4, 5, 6, 7]])
+    half = 4
+    angle = np.asarray(positions, np.float64)[..., None] * 500.0 ** (-np.arange(half) / half)
+    xd = np.asarray(x, np.float64)
+    x1, x2 = xd[..., :half], xd[..., half:]
+    cos, sin = np.cos(angle)[:, :, None], np.sin(angle)[:, :, None]
+    want = np.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
+    got = rope(x, positions, 500.0, length=16)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=0, atol=2e-6)
+    # Positions the table does not hold are NaN, not a silently wrong (clamped or wrapped) row.
+    bad = rope(x, jnp.array([[0, 1, 16, -1, 2]] * 2), 500.0, length=16)
+    assert np.isnan(np.asarray(bad)[:, 2:4]).all() and np.isfinite(np.asarray(bad)[:, [0, 1, 4]]).all()
+
+
+def test_the_decoders_compiled_gradient_evaluates_no_sine_or_cosine():
+    # The rotary tables are gathered from a trace-time constant; computed in the program, XLA's CPU
+    # backend fused cos/sin into every q/k consumer (dozens of cosine ops in the forward and
+    # backward passes for the program's one table).
+    from codescale_jax.config import make_config
+    from codescale_jax.model import decoder
+
+    cfg = make_config("micro-0.1m", overrides=["model.vocab_size=267", "model.dtype=float32"]).model
+    params = decoder.init_params(cfg, jax.random.key(0))
+    tokens = jnp.zeros((2, 32), jnp.int32)
+    positions = jnp.broadcast_to(jnp.arange(32), (2, 32)) % 20  # two packed documents per row
+    segments = jnp.where(jnp.arange(32) < 20, 1, 2) * jnp.ones((2, 1), jnp.int32)
+
+    def loss(p):
+        return jnp.mean(decoder.apply(cfg, p, tokens, segments, positions)[..., :267] ** 2)
+
+    hlo = jax.jit(jax.grad(loss)).lower(params).compile().as_text()
+    assert re.search(r"\s(cosine|sine)\(", hlo) is None

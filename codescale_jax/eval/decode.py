@@ -105,8 +105,9 @@ def _block(cfg: ModelConfig, x, p, k_cache, v_cache, positions):
     b, t, _ = x.shape
     h = _rms(cfg, x, p["attn_norm"]["scale"])
     qkv = jnp.einsum("btd,dkgh->btkgh", h, p["attn"]["wqkv"].astype(dtype))
-    q = rope(qkv[:, :, :, :group].reshape(b, t, kv * group, hd), positions, cfg.rope_theta)
-    k = rope(qkv[:, :, :, group], positions, cfg.rope_theta)
+    cache_len = k_cache.shape[1]  # positions index cache slots, so they stay below it
+    q = rope(qkv[:, :, :, :group].reshape(b, t, kv * group, hd), positions, cfg.rope_theta, cache_len)
+    k = rope(qkv[:, :, :, group], positions, cfg.rope_theta, cache_len)
     v = qkv[:, :, :, group + 1]
     k_cache = _write(k_cache, k.astype(k_cache.dtype), positions[:, 0])
     v_cache = _write(v_cache, v.astype(v_cache.dtype), positions[:, 0])

@@ -15,7 +15,7 @@ Layout choices made for speed and for sharding:
   projections, used the same way.
 * **Projections** go through :func:`codescale_jax.model.linear.linear` (a tensordot whose
   backward picks the cheap operand to transpose for the weight gradient), and the rotary
-  sin/cos tables are built once per forward pass and shared by all layers.
+  sin/cos tables are gathered once per forward pass from a constant table and shared by all layers.
 * **Packed sequences.** ``segment_ids`` keep documents of a packed row from attending to each
   other (0 marks padding) and ``positions`` restart at 0 for each document, so a document's
   outputs do not depend on what it was packed with.
@@ -34,6 +34,7 @@ import math
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from codescale_jax import kernels
 from codescale_jax.config import ModelConfig
@@ -52,20 +53,35 @@ def _param(module: nn.Module, name: str, shape, axes, init, cfg: ModelConfig):
     return module.param(name, nn.with_logical_partitioning(init, axes), shape, jnp.dtype(cfg.param_dtype))
 
 
-def rope_tables(positions: jax.Array, head_dim: int, theta: float, dtype) -> tuple[jax.Array, jax.Array]:
+def rope_tables(positions: jax.Array, head_dim: int, theta: float, dtype,
+                length: int | None = None) -> tuple[jax.Array, jax.Array]:
     """``(cos [B, T, 1, 1, D/2], signed_sin [B, T, 1, 2, D/2])`` for :func:`apply_rope`.
 
-    Built once per forward pass and shared by every layer. The optimisation barrier keeps XLA
-    from fusing ``sin``/``cos`` into each consumer, where they were recomputed for every head
-    and every element of ``q`` and ``k`` (and again in each transposed copy) on CPU.
+    With ``length`` (what the decoder passes: its row length, or the decoding cache's), the
+    tables are rows of a constant ``[length, 2, D/2]`` table of ``cos`` and ``sin`` computed once
+    at trace time in float64 and gathered by position; a position outside ``[0, length)`` gets
+    NaN, so a caller that breaks that contract sees it in the loss. Why a constant: a table
+    computed inside the program is fused by XLA's CPU backend into every consumer, which then
+    evaluates a cosine and a sine per element of ``q`` and ``k`` in the forward pass and again in
+    the backward pass. An optimisation barrier around computed tables did not stop it (it is
+    removed before fusion: the compiled micro-3.2m train step held 52 cosine ops for the program's
+    3); gathering from a constant made that step about 5% faster (BUILD_NOTES, "Model, FLOPs and
+    training"). Without ``length`` the tables are computed from ``positions`` in float32 (any
+    positions).
     """
     half = head_dim // 2
-    inv_freq = theta ** (-jnp.arange(half, dtype=jnp.float32) / half)
-    angle = positions.astype(jnp.float32)[..., None] * inv_freq  # [B, T, half]
-    cos = jnp.cos(angle)[:, :, None, None, :]
-    sin = jnp.sin(angle)[:, :, None, None, :]
-    tables = (cos.astype(dtype), jnp.concatenate([-sin, sin], axis=3).astype(dtype))
-    return jax.lax.optimization_barrier(tables)
+    if length is None:
+        inv_freq = theta ** (-jnp.arange(half, dtype=jnp.float32) / half)
+        angle = positions.astype(jnp.float32)[..., None] * inv_freq  # [B, T, half]
+        cos, sin = jnp.cos(angle), jnp.sin(angle)
+    else:
+        angle = np.arange(length, dtype=np.float64)[:, None] * theta ** (-np.arange(half, dtype=np.float64) / half)
+        table = jnp.asarray(np.stack([np.cos(angle), np.sin(angle)], axis=1), jnp.float32)  # [length, 2, half]
+        index = jnp.where(positions < 0, length, positions)  # negative: out of range too, not wrapped
+        rows = jnp.take(table, index, axis=0, mode="fill", fill_value=np.nan)  # [B, T, 2, half]
+        cos, sin = rows[..., 0, :], rows[..., 1, :]
+    signed_sin = jnp.stack([-sin, sin], axis=2)[:, :, None]
+    return cos[:, :, None, None, :].astype(dtype), signed_sin.astype(dtype)
 
 
 def apply_rope(x: jax.Array, cos: jax.Array, signed_sin: jax.Array) -> jax.Array:
@@ -81,9 +97,10 @@ def apply_rope(x: jax.Array, cos: jax.Array, signed_sin: jax.Array) -> jax.Array
     return (xs * cos + jnp.flip(xs, axis=-2) * signed_sin).reshape(x.shape)
 
 
-def rope(x: jax.Array, positions: jax.Array, theta: float) -> jax.Array:
-    """Rotary embedding of ``x [B, T, H, D]`` at integer ``positions [B, T]`` (rotate-half form)."""
-    return apply_rope(x, *rope_tables(positions, x.shape[-1], theta, x.dtype))
+def rope(x: jax.Array, positions: jax.Array, theta: float, length: int | None = None) -> jax.Array:
+    """Rotary embedding of ``x [B, T, H, D]`` at integer ``positions [B, T]`` (rotate-half form);
+    ``length``: see :func:`rope_tables`."""
+    return apply_rope(x, *rope_tables(positions, x.shape[-1], theta, x.dtype, length))
 
 
 class RMSNorm(nn.Module):
@@ -193,7 +210,8 @@ class Decoder(nn.Module):
         table = constrain(emb, ("vocab", None))
         x = constrain(jnp.take(table, tokens, axis=0).astype(dtype), ("batch", "length", "act_embed"))
 
-        rope_cs = rope_tables(positions, c.resolved_head_dim, c.rope_theta, dtype)  # shared by all layers
+        # Shared by all layers; positions restart per document, so they stay below the row length.
+        rope_cs = rope_tables(positions, c.resolved_head_dim, c.rope_theta, dtype, length=tokens.shape[1])
         block_cls = _ScanBlock if c.scan_layers else Block
         if c.remat != "none":
             if c.remat not in _REMAT_POLICIES:
