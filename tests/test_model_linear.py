@@ -1,5 +1,5 @@
 """``model.linear``: the same values and gradients as ``jnp.tensordot``, whichever operand its
-backward pass transposes."""
+backward pass transposes; and the rotary embedding's two table paths."""
 
 import re
 
