@@ -63,9 +63,11 @@ def resolve_config(cfg: Config) -> Config:
 def check_microbatches(cfg: Config, divisor: int) -> None:
     """``train.parallel_microbatches`` must split the batch evenly over the batch-sharding devices."""
     k, b = cfg.train.parallel_microbatches, cfg.train.batch_size
-    if k < 1 or b % (k * divisor):
+    if k < 1:
+        raise config_lib.ConfigError(f"train.parallel_microbatches={k}; it must be at least 1")
+    if b % (k * divisor):
         raise config_lib.ConfigError(f"train.parallel_microbatches={k} needs train.batch_size={b} to be a "
-                                     f"multiple of {max(k, 1) * divisor} (the microbatches times {divisor} "
+                                     f"multiple of {k * divisor} (the microbatches times {divisor} "
                                      "batch-sharding devices)")
 
 
