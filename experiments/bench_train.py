@@ -16,6 +16,7 @@ chip's published dense bf16 peak (989.5 TFLOP/s for H100/H200). The last line is
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 
@@ -135,8 +136,10 @@ def main(argv=None) -> int:
 
 def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
     """Trace ``steps`` train steps and print the share of traced op time per XLA op kind (the
-    fusion name without its number: ``ynn_fusion`` are matmuls on CPU). Ops that run concurrently
-    overlap, so shares are of summed op time, not of wall time."""
+    fusion name without its number: ``ynn_fusion`` are matmuls on CPU, and some reductions), the
+    op time per step inside and outside matmuls (an op is a matmul when its HLO holds a ``dot``),
+    and how many sine/cosine ops the compiled step evaluates in the model. Ops that run
+    concurrently overlap, so shares and times are of summed op time, not of wall time."""
     import collections
     import glob
     import gzip
@@ -144,6 +147,8 @@ def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
 
     import jax
 
+    with jax.set_mesh(trainer.mesh):
+        hlo = trainer.step_fn.lower(state, batches[0]).compile().as_text()
     with jax.profiler.trace(directory, create_perfetto_trace=True):
         for i in range(steps):
             state, m = trainer.train_step(state, batches[i % len(batches)])
@@ -159,6 +164,42 @@ def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
     print(f"profile ({steps} steps, {path}): share of summed op time by op kind")
     for kind, dur in kinds.most_common(12):
         print(f"  {100 * dur / total:5.1f}%  {kind}")
+    matmuls = matmul_ops(hlo)
+    split = collections.Counter()
+    for e in events:
+        op = (e.get("args") or {}).get("hlo_op")
+        if e.get("ph") == "X" and op:
+            split["matmul" if op in matmuls else "other"] += e["dur"]
+    trig = [ln for ln in hlo.splitlines() if re.search(r"\s(?:sine|cosine)\(", ln)]
+    in_model = sum("Decoder)" in ln for ln in trig)  # op_name ".../jvp(Decoder)/..." or its transpose
+    print(f"summed op time per step: matmul ops {split['matmul'] / steps / 1e3:.1f} ms, other ops "
+          f"{split['other'] / steps / 1e3:.1f} ms; the compiled step evaluates {in_model} sine/cosine ops "
+          f"in the model's passes, {len(trig) - in_model} elsewhere (the learning-rate schedule)")
+
+
+def matmul_ops(hlo: str) -> set[str]:
+    """Names of the instructions of an optimized HLO module that compute a ``dot``: plain dots and
+    fusions (or other calls) whose called computation holds one."""
+    bodies: dict[str, list[str]] = {}
+    current = None
+    for line in hlo.splitlines():
+        head = re.match(r"^(?:ENTRY\s+)?%([\w.\-]+)\s*\(.*\{\s*$", line)
+        if head:
+            current = head.group(1)
+            bodies[current] = []
+        elif current is not None:
+            bodies[current].append(line)
+    with_dot = {name for name, lines in bodies.items() if any(re.search(r"\sdot\(", ln) for ln in lines)}
+    names = set()
+    for lines in bodies.values():
+        for ln in lines:
+            inst = re.match(r"^\s*(?:ROOT\s+)?%([\w.\-]+)\s*=", ln)
+            if not inst:
+                continue
+            called = re.search(r"calls=%([\w.\-]+)", ln)
+            if re.search(r"\sdot\(", ln) or (called and called.group(1) in with_dot):
+                names.add(inst.group(1))
+    return names
 
 
 if __name__ == "__main__":
