@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from codescale_jax.study.report import write_report
 from codescale_jax.study.results import write_csv
@@ -157,6 +158,48 @@ def test_allocation_with_seeds_averages_and_states_the_spread(tmp_path):
     assert "| python | 0.500 | 0.333 | 1.0000 | 1.0200 | 1.0200 | 1.0300 | -0.97% | 3.92% |" in text
     assert "means over 2 seeds per split" in text and "up to 3.92% (seed spread)" in text
     assert "**met**" in text  # mean lower, nobody worse
+
+
+def _seeded_arms(per_seed: dict[int, tuple[float, float]]):
+    shares = {"python": 0.5, "java": 0.3, "go": 0.2}
+    return [{"run_id": f"alloc-{tag}-s{seed}", "language": l, "params": 2e5, "tokens": 8e4, "tag": tag, "seed": seed,
+             "loss": losses[0 if tag == "optimized" else 1], "mixture": shares}
+            for seed, losses in per_seed.items() for tag in ("optimized", "uniform") for l in LANGS]
+
+
+def test_allocation_pairs_seeds_and_says_whether_the_change_is_resolved(tmp_path):
+    """Per-seed changes -1%, -2%, -3%: mean -2%, t-interval -2% +- 4.303 * 1% / sqrt(3) (includes 0)."""
+    from codescale_jax.study.report import allocation_section
+
+    out = _study(tmp_path)
+    write_csv(_seeded_arms({0: (0.99, 1.0), 1: (0.98, 1.0), 2: (0.97, 1.0)}), out / "results" / "allocation.csv")
+    text, result = allocation_section(out, tmp_path, {})
+    half = 4.302652729911275 * 0.01 / 3 ** 0.5
+    assert result["seed_changes"] == pytest.approx({"0": -0.01, "1": -0.02, "2": -0.03})
+    assert result["ci95"] == pytest.approx([-0.02 - half, -0.02 + half])
+    assert result["resolved"] is False
+    assert "-1.00%, -2.00%, -3.00% (seeds 0, 1, 2)" in text and "includes 0: these runs do not resolve" in text
+    report = write_report(out, preset_name="synthetic").read_text()
+    assert f"(95% interval over seeds [{100 * (-0.02 - half):+.2f}%, {100 * (-0.02 + half):+.2f}%])" in report
+    assert "agree (different metric; not resolved over seeds)" in report
+
+    # Three seeds that agree closely: the interval excludes 0.
+    write_csv(_seeded_arms({0: (0.979, 1.0), 1: (0.98, 1.0), 2: (0.981, 1.0)}), out / "results" / "allocation.csv")
+    text, result = allocation_section(out, tmp_path, {})
+    assert result["resolved"] is True and "excludes 0: the difference is resolved" in text
+    assert "agree (different metric) |" in write_report(out, preset_name="synthetic").read_text()
+
+
+def test_paired_seed_changes_skips_seeds_without_both_splits_on_every_language():
+    from codescale_jax.study.report import mean_interval, paired_seed_changes
+
+    rows = _seeded_arms({0: (0.99, 1.0), 1: (0.98, 1.0), 2: (0.97, 1.0)})
+    rows = [r for r in rows if not (r["seed"] == 1 and r["tag"] == "uniform" and r["language"] == "go")]
+    rows = [r for r in rows if not (r["seed"] == 2 and r["tag"] == "optimized")]
+    assert paired_seed_changes(rows, list(LANGS)) == pytest.approx({"0": -0.01})
+    assert mean_interval([0.5]) == (0.5, None)
+    m, (lo, hi) = mean_interval([1.0, 2.0, 3.0, 4.0])
+    assert m == 2.5 and hi - m == pytest.approx(3.182446305284263 * (5 / 3) ** 0.5 / 2)
 
 
 def test_transfer_bootstrap_reaches_transfer_json_the_allocator_and_the_report(tmp_path):

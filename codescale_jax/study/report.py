@@ -221,6 +221,34 @@ def _cap_note(alloc: dict) -> str:
             + (" with the transfer and without it." if len(cap.get("transfer_scenarios", [])) > 1 else "."))
 
 
+def paired_seed_changes(rows: list[dict], langs: list[str]) -> dict[str, float]:
+    """Relative change of the mean loss over ``langs``, optimized split against uniform, for every
+    seed that trained both splits and scored every language: ``{seed: mean_opt / mean_uni - 1}``.
+
+    Both splits of one seed start from the same initialisation, so pairing by seed removes that
+    part of the run-to-run noise from the comparison."""
+    table: dict[tuple[str, str], dict[str, float]] = {}
+    for r in rows or []:
+        table.setdefault((str(r.get("tag", "")), str(r.get("seed", ""))), {})[r["language"]] = float(r["loss"])
+    changes = {}
+    for (tag, seed), opt in table.items():
+        uni = table.get(("uniform", seed))
+        if tag == "optimized" and uni and all(l in opt and l in uni for l in langs):
+            changes[seed] = float(np.mean([opt[l] for l in langs]) / np.mean([uni[l] for l in langs]) - 1)
+    return dict(sorted(changes.items()))
+
+
+def mean_interval(values, level: float = 0.95) -> tuple[float, tuple[float, float] | None]:
+    """Mean and its two-sided Student-t interval (None with fewer than two values)."""
+    v = np.asarray(list(values), dtype=np.float64)
+    if v.size < 2:
+        return float(v.mean()) if v.size else float("nan"), None
+    from scipy import stats
+
+    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    return float(v.mean()), (float(v.mean()) - half, float(v.mean()) + half)
+
+
 def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     alloc, rows = _json(out / "alloc.json"), _rows(out, "allocation")
     if not alloc:
@@ -272,6 +300,17 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
             lines[-1] += (f" Losses are means over {n_seeds} seeds per split; one split's losses differ between seeds "
                           f"by up to {100 * result['max_seed_spread']:.2f}% (seed spread), so changes smaller than "
                           "that are not resolved by these runs.")
+        seed_changes = paired_seed_changes(rows, langs)
+        mean_c, ci = mean_interval(seed_changes.values())
+        if ci is not None:
+            result["seed_changes"], result["ci95"] = seed_changes, list(ci)
+            result["resolved"] = ci[1] < 0 or ci[0] > 0
+            verdict = ("excludes 0: the difference is resolved" if result["resolved"]
+                       else "includes 0: these runs do not resolve the difference, whichever way the target reads")
+            lines[-1] += (f" Paired by seed (both splits of a seed start from the same initialisation), the mean "
+                          f"loss changed by {', '.join(f'{100 * c:+.2f}%' for c in seed_changes.values())} "
+                          f"(seeds {', '.join(seed_changes)}); mean {100 * mean_c:+.2f}%, 95% t-interval "
+                          f"[{100 * ci[0]:+.2f}%, {100 * ci[1]:+.2f}%], which {verdict}.")
     else:
         lines += ["", _missing("measured losses of both splits", outcome, "allocation").strip()]
     lines += ["", f"![allocation]({png.name})", ""]
@@ -403,7 +442,8 @@ def comparison_section(laws: dict, syn, pairing, alloc_result) -> str:
     if alloc_result:
         lines.append(f"| optimized allocation beats uniform | yes (BLEU 13.3 -> 13.9, Pass@1 19.8 -> 21.3; inferred) | "
                      f"mean validation loss {100 * alloc_result['mean_change']:+.2f}% | "
-                     f"{'agree' if alloc_result['mean_change'] < 0 else 'differ'} (different metric) |")
+                     f"{'agree' if alloc_result['mean_change'] < 0 else 'differ'} (different metric"
+                     f"{'' if alloc_result.get('resolved', True) else '; not resolved over seeds'}) |")
     else:
         lines.append("| optimized allocation | Fig. 5 | no measured allocation runs | no data |")
     return "\n".join(lines) + "\n"
@@ -431,7 +471,9 @@ def write_report(out: str | Path, preset_name: str = "", outcome: dict | None = 
     head += ["Headline: " + "; ".join(filter(None, [
         f"{len(laws)} laws fitted from {len(scaling)} runs" if laws else "no laws fitted",
         f"extrapolation error {100 * mean_err:.2f}% (target <= 2%)" if mean_err is not None else None,
-        f"optimized vs uniform measured mean loss {100 * alloc_result['mean_change']:+.2f}%" if alloc_result else None,
+        (f"optimized vs uniform measured mean loss {100 * alloc_result['mean_change']:+.2f}%"
+         + (f" (95% interval over seeds [{100 * alloc_result['ci95'][0]:+.2f}%, {100 * alloc_result['ci95'][1]:+.2f}%])"
+            if "ci95" in alloc_result else "")) if alloc_result else None,
     ])) + ".", ""]
     text = "\n".join(head + [laws_md, extra_md, syn_md, pair_md, alloc_md, comparison_section(laws, syn, pairing,
                                                                                                alloc_result)])
