@@ -197,8 +197,10 @@ def test_paired_seed_changes_skips_seeds_without_both_splits_on_every_language()
     rows = [r for r in rows if not (r["seed"] == 1 and r["tag"] == "uniform" and r["language"] == "go")]
     rows = [r for r in rows if not (r["seed"] == 2 and r["tag"] == "optimized")]
     assert paired_seed_changes(rows, list(LANGS)) == pytest.approx({"0": -0.01})
+    many = paired_seed_changes(_seeded_arms({s: (0.99, 1.0) for s in (10, 2, 0)}), list(LANGS))
+    assert list(many) == ["0", "2", "10"]  # numeric order, not string order
     assert mean_interval([0.5]) == (0.5, None)
-    m, (lo, hi) = mean_interval([1.0, 2.0, 3.0, 4.0])
+    m, (_, hi) = mean_interval([1.0, 2.0, 3.0, 4.0])
     assert m == 2.5 and hi - m == pytest.approx(3.182446305284263 * (5 / 3) ** 0.5 / 2)
 
 
