@@ -10,16 +10,20 @@ micro-0.1m/0.2m/0.4m, 64k tokens in rows of 2,048 tokens (so that whole pairs fi
 the 7x7 translation loss (the first 16 held-out pairs per direction, those up to 2,048 tokens,
 no BLEU); allocation: micro-0.4m at 256k tokens, the split capped so that no language's predicted
 loss is more than 1% above uniform's (under every bootstrap draw of the laws, each with its own
-draw of the transfer matrix, and without transfer), optimized vs uniform, three seeds each. 152 training runs, two workers.
+draw of the transfer matrix, and without transfer), optimized vs uniform, five seeds each, compared
+paired by seed. 156 training runs, two workers.
 
 Expected time: 17 min 58 s measured from an empty run directory on the otherwise idle 2-core CPU box
 (run 6: scaling 8.3 min, synergy 2.0 min, pairing with translation scoring 5.1 min, allocation
 87 s, fits and report about 1 min; run 5 took 21 min 12 s and run 4, before the faster train step,
-22 min 56 s; BUILD_NOTES.md, "The study"). The target is <= 60 minutes. ``--dry-run`` prints the
-plan, FLOPs and an ETA calibrated on run 6 (18.1 min). Expected result: seven fitted laws with bootstrap intervals,
+22 min 56 s; run 8, on a slower box, about 34 min with the corpus build; BUILD_NOTES.md, "The
+study"). The target is <= 60 minutes. ``--dry-run`` prints the
+plan, FLOPs and an ETA calibrated on run 6 (18.9 min since the allocation
+stage trains five seeds per split; it was 18.1 with three). Expected result: seven fitted laws with bootstrap intervals,
 held-out error of the largest size per language (about 11% mean: these runs are too short for the
 law's shape, which the report's shape check shows), a 7x7 synergy heat map, and per-language losses
-of the two splits with their seed spread (3-8%, more than the differences between the splits).
+of the two splits with their seed spread (3-15%, more than the differences between the splits) and
+the paired-by-seed 95% interval of the mean change.
 """
 
 from codescale_jax.study.presets import AllocationSpec, PairingSpec, StudyPreset, SynergySpec
@@ -51,9 +55,13 @@ PRESET = StudyPreset(
     # fitted on 50:50 mixtures, credited python with the other languages' tokens).
     # Three seeds per split: with one seed, a near-uniform split measured every language 0.7-3.2%
     # worse than uniform, even go, given 14% more tokens; three seeds showed one split's losses
-    # varying by 3-8% between seeds, far more than the 1% the target asks to resolve.
+    # varying by 3-8% between seeds, far more than the 1% the target asks to resolve. Five since run
+    # 8, whose report pairs the splits by seed: three seeds gave a 95% t-interval of [-3.81%, +0.56%]
+    # for the mean change, five (four more 42-second runs) [-3.11%, +2.08%], the fifth seed measuring
+    # +2.98%. Per-seed changes spread over 5 points, so 1% is beyond any seed count a CPU preset
+    # can afford; the interval says so instead of a bare "met" or "not met".
     allocation=AllocationSpec(model="micro-0.4m", tokens=256_000, min_share=0.05, max_regret=0.01,
-                              regret_without_transfer=True, seeds=(0, 1, 2)),
+                              regret_without_transfer=True, seeds=(0, 1, 2, 3, 4)),
     holdout="largest=1",
     bootstrap=100,
     fit_starts="coarse",
