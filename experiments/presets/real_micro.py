@@ -3,7 +3,7 @@
     python -m experiments.build_corpus --recipe registries --out artifacts/corpus/registries   # once
     python -m experiments.reproduce --preset real-micro --out runs/study-real-micro
 
-Same grid, synergy, pairing and allocation as ``micro`` (152 runs), on real code instead of the
+Same grid, synergy, pairing and allocation as ``micro`` (156 runs), on real code instead of the
 mostly synthetic embedded corpus. Expected time: about that of ``micro`` (the same FLOPs; NOT yet
 timed). Expected result: seven laws whose losses sit higher than on the synthetic programs (real
 code is less regular), and a synergy matrix that can be compared with the study's Table 1 in sign.
