@@ -66,8 +66,8 @@ def rope_tables(positions: jax.Array, head_dim: int, theta: float, dtype,
     the backward pass. An optimisation barrier around computed tables did not stop it (it is
     removed before fusion: ``bench_train --profile`` counted 100 sines and cosines in the model's
     passes of the compiled micro-3.2m train step); gathering from a constant made that step about
-    5% faster (BUILD_NOTES, "Model, FLOPs and training"). Without ``length`` the tables are computed from ``positions`` in float32 (any
-    positions).
+    5% faster (BUILD_NOTES, "Model, FLOPs and training"). Without ``length`` the tables are
+    computed from ``positions`` in float32 (any positions).
     """
     half = head_dim // 2
     if length is None:

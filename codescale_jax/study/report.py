@@ -235,7 +235,7 @@ def paired_seed_changes(rows: list[dict], langs: list[str]) -> dict[str, float]:
         uni = table.get(("uniform", seed))
         if tag == "optimized" and uni and all(l in opt and l in uni for l in langs):
             changes[seed] = float(np.mean([opt[l] for l in langs]) / np.mean([uni[l] for l in langs]) - 1)
-    return dict(sorted(changes.items(), key=lambda kv: (not kv[0].isdigit(), int(kv[0]) if kv[0].isdigit() else 0, kv[0])))
+    return dict(sorted(changes.items(), key=lambda kv: (len(kv[0]), kv[0])))  # "2" before "10"
 
 
 def mean_interval(values, level: float = 0.95) -> tuple[float, tuple[float, float] | None]:
