@@ -154,7 +154,7 @@ def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
             state, m = trainer.train_step(state, batches[i % len(batches)])
         jax.block_until_ready(m["loss"])
     path = sorted(glob.glob(f"{directory}/**/*.trace.json.gz", recursive=True))[-1]
-    events = json.load(gzip.open(path))["traceEvents"]
+    events = op_events(json.load(gzip.open(path))["traceEvents"])
     kinds: collections.Counter = collections.Counter()
     for e in events:
         name = e.get("name", "")
@@ -167,19 +167,49 @@ def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
     matmuls = matmul_ops(hlo)
     split = collections.Counter()
     for e in events:
-        op = (e.get("args") or {}).get("hlo_op")
-        if e.get("ph") == "X" and op:
-            split["matmul" if op in matmuls else "other"] += e["dur"]
+        if (e.get("args") or {}).get("hlo_op"):  # launch records and runtime spans carry none
+            split[op_class(e, matmuls)] += e["dur"]
     trig = [ln for ln in hlo.splitlines() if re.search(r"\s(?:sine|cosine)\(", ln)]
     in_model = sum("Decoder)" in ln for ln in trig)  # op_name ".../jvp(Decoder)/..." or its transpose
-    print(f"summed op time per step: matmul ops {split['matmul'] / steps / 1e3:.1f} ms, other ops "
-          f"{split['other'] / steps / 1e3:.1f} ms; the compiled step evaluates {in_model} sine/cosine ops "
+    print(f"summed op time per step: matmul ops {split['matmul'] / steps / 1e3:.1f} ms, attention kernels "
+          f"{split['attention'] / steps / 1e3:.1f} ms, other ops {split['other'] / steps / 1e3:.1f} ms; the compiled step evaluates {in_model} sine/cosine ops "
           f"in the model's passes, {len(trig) - in_model} elsewhere (the learning-rate schedule)")
 
 
+def op_events(events: list[dict]) -> list[dict]:
+    """The complete ("X") events of a trace that time XLA ops. On an accelerator the trace also
+    holds the host threads that launch the kernels; their events would count each op twice (and
+    the launch overhead as op time), so when some process is a device (its name starts with
+    ``/device:``, as jax names GPU and TPU streams) only that process's events are kept."""
+    devices = {e.get("pid") for e in events
+               if e.get("ph") == "M" and e.get("name") == "process_name"
+               and str((e.get("args") or {}).get("name", "")).startswith("/device:")}
+    return [e for e in events if e.get("ph") == "X" and (not devices or e.get("pid") in devices)]
+
+
+_GEMM_KERNEL = re.compile(r"nvjet|gemm|cutlass|xmma", re.IGNORECASE)
+_ATTENTION_KERNEL = re.compile(r"flash|sdpa|fmha|attention", re.IGNORECASE)
+
+
+def op_class(event: dict, matmuls: set[str]) -> str:
+    """"matmul", "attention" or "other" for one op event. On CPU an event's ``hlo_op`` names the
+    instruction (matched against ``matmul_ops``). On a GPU, kernels launched from a command buffer
+    carry the buffer's name instead, so the kernel's own name decides: cuBLAS / CUTLASS GEMM
+    kernels are matmuls, fused attention kernels (cuDNN, Pallas) are attention."""
+    if (event.get("args") or {}).get("hlo_op") in matmuls:
+        return "matmul"
+    name = event.get("name", "")
+    if _GEMM_KERNEL.search(name):
+        return "matmul"
+    if _ATTENTION_KERNEL.search(name):
+        return "attention"
+    return "other"
+
+
 def matmul_ops(hlo: str) -> set[str]:
-    """Names of the instructions of an optimized HLO module that compute a ``dot``: plain dots and
-    fusions (or other calls) whose called computation holds one."""
+    """Names of the instructions of an optimized HLO module that compute a ``dot``: plain dots,
+    custom calls into cuBLAS (how XLA emits most dots on a GPU), and fusions (or other calls)
+    whose called computation holds one of those."""
     bodies: dict[str, list[str]] = {}
     current = None
     for line in hlo.splitlines():
@@ -189,7 +219,10 @@ def matmul_ops(hlo: str) -> set[str]:
             bodies[current] = []
         elif current is not None:
             bodies[current].append(line)
-    with_dot = {name for name, lines in bodies.items() if any(re.search(r"\sdot\(", ln) for ln in lines)}
+    def is_matmul(ln: str) -> bool:  # a dot, or (on a GPU) a custom call into cuBLAS
+        return bool(re.search(r"\sdot\(", ln) or re.search(r'custom_call_target="__cublas', ln))
+
+    with_dot = {name for name, lines in bodies.items() if any(is_matmul(ln) for ln in lines)}
     names = set()
     for lines in bodies.values():
         for ln in lines:
@@ -197,7 +230,7 @@ def matmul_ops(hlo: str) -> set[str]:
             if not inst:
                 continue
             called = re.search(r"calls=%([\w.\-]+)", ln)
-            if re.search(r"\sdot\(", ln) or (called and called.group(1) in with_dot):
+            if is_matmul(ln) or (called and called.group(1) in with_dot):
                 names.add(inst.group(1))
     return names
 
