@@ -6,7 +6,7 @@ import pytest
 
 from codescale_jax.config import ConfigError, make_config
 from codescale_jax.kernels import IMPLEMENTATIONS, attention, cudnn_attention, reference_attention, resolve_impl
-from codescale_jax.kernels.testing import Case, compare, make_inputs, max_abs
+from codescale_jax.kernels.testing import Case, compare, full_precision, make_inputs, max_abs
 from codescale_jax.train.loop import resolve_config
 
 TOL = 2e-4
@@ -74,7 +74,8 @@ def test_cudnn_off_gpu_raises_instead_of_falling_back():
 ], ids=repr)
 def test_cudnn_arguments_honour_segments_and_causal_alignment(case):
     """Same call as on GPU, but through jax.nn's XLA backend: checks the mask we hand to cuDNN."""
-    fn = lambda q, k, v, seg: cudnn_attention(q, k, v, seg, causal=case.causal, implementation="xla")
+    fn = full_precision(lambda q, k, v, seg: cudnn_attention(q, k, v, seg, causal=case.causal,
+                                                              implementation="xla"))
     errs = compare(fn, _ref(case.causal), case)
     assert errs["fwd"] < TOL and errs["grad"] < TOL, errs
 
@@ -103,7 +104,7 @@ def test_cudnn_on_gpu(causal):
     Case(q_len=128, q_heads=2, kv_heads=2, head_dim=64, causal=True, segments=False),
 ], ids=repr)
 def test_splash_interpret_matches_reference(case):
-    fn = lambda q, k, v, seg: attention(q, k, v, seg, causal=case.causal, impl="splash")
+    fn = full_precision(lambda q, k, v, seg: attention(q, k, v, seg, causal=case.causal, impl="splash"))
     errs = compare(fn, _ref(case.causal), case)
     assert errs["finite"] and errs["fwd"] < TOL and errs["grad"] < TOL, errs
 
@@ -112,3 +113,12 @@ def test_splash_rejects_lengths_off_the_tile():
     q, k, v, _, _ = make_inputs(Case(q_len=200))
     with pytest.raises(ValueError, match="multiples of the tile"):
         attention(q, k, v, impl="splash")
+
+
+def test_full_precision_traces_the_function_with_highest_matmul_precision():
+    # The XLA-backed implementations above are compared at float32 tolerances; on a GPU their dots
+    # would round to TF32 unless traced under "highest" (no CPU result can show the rounding).
+    seen = []
+    fn = full_precision(lambda x: seen.append(jax.config.jax_default_matmul_precision) or x * 2)
+    assert float(jax.jit(fn)(1.5)) == 3.0
+    assert seen == ["highest"] and jax.config.jax_default_matmul_precision is None

@@ -17,7 +17,8 @@ import pytest
 
 from codescale_jax.kernels import BlockSizes, flash_attention, reference_attention
 from codescale_jax.kernels import flash_kernels as fk
-from codescale_jax.kernels.testing import Case, compare, covering_array, forward_and_grads, make_inputs, max_abs
+from codescale_jax.kernels.testing import (Case, compare, covering_array, forward_and_grads, full_precision,
+                                         make_inputs, max_abs)
 
 F32_TOL = 2e-4
 # None = by backend: interpret mode on CPU, compiled through Triton when run on a GPU, so the same
@@ -107,7 +108,7 @@ def test_lse_and_its_gradient_match_reference():
         return jax.jit(jax.value_and_grad(f, argnums=(0, 1, 2)))
 
     ours = total(lambda q, k, v: flash_attention(q, k, v, seg, interpret=INTERPRET, return_lse=True))
-    ref = total(lambda q, k, v: reference_attention(q, k, v, seg, causal=True, return_lse=True))
+    ref = total(full_precision(lambda q, k, v: reference_attention(q, k, v, seg, causal=True, return_lse=True)))
     (val, grads), (ref_val, ref_grads) = ours(q, k, v), ref(q, k, v)
     np.testing.assert_allclose(val, ref_val, rtol=1e-5)
     for g, r in zip(grads, ref_grads):

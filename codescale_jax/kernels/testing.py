@@ -80,6 +80,17 @@ def max_abs(a, b) -> float:
     return float(jnp.max(jnp.abs(a.astype(jnp.float32) - b.astype(jnp.float32))))
 
 
+def full_precision(fn: Callable) -> Callable:
+    """``fn`` traced with full-precision float32 matmuls. For implementations built from XLA dots
+    (jax.nn's XLA attention, Pallas kernels in interpret mode, the reference): on a GPU their
+    float32 dots would otherwise round operands to TF32, an error of about 1e-3 that says nothing
+    about the masks and indexing these tests check. No effect on a CPU."""
+    def wrapped(*args, **kwargs):
+        with jax.default_matmul_precision("highest"):
+            return fn(*args, **kwargs)
+    return wrapped
+
+
 def compare(fn: Callable, ref: Callable, case: Case, seed: int = 0) -> dict:
     """Errors of ``fn`` against ``ref``. For low-precision cases both are measured against ``ref``
     evaluated in float32 on the same (rounded) inputs, so the caller can compare the kernel's
