@@ -136,10 +136,10 @@ def main(argv=None) -> int:
 
 def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
     """Trace ``steps`` train steps and print the share of traced op time per XLA op kind (the
-    fusion name without its number: ``ynn_fusion`` are matmuls on CPU, and some reductions), the
-    op time per step inside and outside matmuls (an op is a matmul when its HLO holds a ``dot``),
-    and how many sine/cosine ops the compiled step evaluates in the model. Ops that run
-    concurrently overlap, so shares and times are of summed op time, not of wall time."""
+    fusion name without its number, or the kernel name on a GPU: ``ynn_fusion`` are matmuls on CPU,
+    and some reductions), the op time per step in matmuls, fused attention kernels and everything
+    else (``op_class``), and how many sine/cosine ops the compiled step evaluates in the model. Ops
+    that run concurrently overlap, so shares and times are of summed op time, not of wall time."""
     import collections
     import glob
     import gzip
@@ -171,9 +171,11 @@ def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
             split[op_class(e, matmuls)] += e["dur"]
     trig = [ln for ln in hlo.splitlines() if re.search(r"\s(?:sine|cosine)\(", ln)]
     in_model = sum("Decoder)" in ln for ln in trig)  # op_name ".../jvp(Decoder)/..." or its transpose
-    print(f"summed op time per step: matmul ops {split['matmul'] / steps / 1e3:.1f} ms, attention kernels "
-          f"{split['attention'] / steps / 1e3:.1f} ms, other ops {split['other'] / steps / 1e3:.1f} ms; the compiled step evaluates {in_model} sine/cosine ops "
-          f"in the model's passes, {len(trig) - in_model} elsewhere (the learning-rate schedule)")
+    per_step = {k: split[k] / steps / 1e3 for k in ("matmul", "attention", "other")}
+    print(f"summed op time per step: matmul ops {per_step['matmul']:.1f} ms, attention kernels "
+          f"{per_step['attention']:.1f} ms, other ops {per_step['other']:.1f} ms; the compiled step evaluates "
+          f"{in_model} sine/cosine ops in the model's passes, {len(trig) - in_model} elsewhere (the "
+          f"learning-rate schedule)")
 
 
 def op_events(events: list[dict]) -> list[dict]:
@@ -219,6 +221,7 @@ def matmul_ops(hlo: str) -> set[str]:
             bodies[current] = []
         elif current is not None:
             bodies[current].append(line)
+
     def is_matmul(ln: str) -> bool:  # a dot, or (on a GPU) a custom call into cuBLAS
         return bool(re.search(r"\sdot\(", ln) or re.search(r'custom_call_target="__cublas', ln))
 

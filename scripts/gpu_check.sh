@@ -55,8 +55,12 @@ step attention 75 python3 -m experiments.bench_attention --iters 10 --out "$out/
 # shellcheck disable=SC2086
 step train_pallas 120 python3 -m experiments.bench_train --model 0.5b --rounds 3 --steps 10 \
   --set model.attention=pallas --set model.remat=none --set model.scan_layers=false $flags
-step pallas_tests 240 env JAX_PLATFORMS=cuda python3 -m pytest -q -p no:cacheprovider --durations=8 \
-  tests/test_kernels_pallas.py tests/test_kernels_dispatch.py -m "not slow"
+# Each kernel test compiles for about a minute on a GPU: with pytest-xdist importable (its wheel and
+# execnet's in WHEEL_DIR) twelve workers share the GPU, each allocating only what it uses.
+xdist=$(python3 -c "import xdist" 2>/dev/null && echo "-n 12")
+# shellcheck disable=SC2086
+step pallas_tests 240 env JAX_PLATFORMS=cuda XLA_PYTHON_CLIENT_PREALLOCATE=false python3 -m pytest -v \
+  -p no:cacheprovider --durations=8 $xdist tests/test_kernels_pallas.py tests/test_kernels_dispatch.py -m "not slow"
 # shellcheck disable=SC2086
 step train_dots 150 python3 -m experiments.bench_train --model 0.5b --rounds 3 --steps 10 \
   --set model.remat=dots --set model.scan_layers=false $flags
