@@ -179,6 +179,15 @@ def test_allocation_pairs_seeds_and_says_whether_the_change_is_resolved(tmp_path
     assert result["ci95"] == pytest.approx([-0.02 - half, -0.02 + half])
     assert result["resolved"] is False
     assert "-1.00%, -2.00%, -3.00% (seeds 0, 1, 2)" in text and "includes 0: these runs do not resolve" in text
+    # The seeds' standard deviation is 1 point; the laws predicted a mean change of
+    # mean(1.0, ...) / mean(1.02, ...) - 1 (alloc.json of _study), resolved at the first n whose
+    # t-interval half-width drops below it.
+    from scipy import stats
+
+    n, pm = result["seeds_needed"], result["predicted_mean_change"]
+    half_width = lambda n: stats.t.ppf(0.975, n - 1) * 0.01 / n ** 0.5
+    assert half_width(n) < abs(pm) <= half_width(n - 1)
+    assert "standard deviation 1.00 points per seed" in text and f"needs about {n:,} seeds per split" in text
     report = write_report(out, preset_name="synthetic").read_text()
     assert f"(95% interval over seeds [{100 * (-0.02 - half):+.2f}%, {100 * (-0.02 + half):+.2f}%])" in report
     assert "agree (different metric; not resolved over seeds)" in report
@@ -200,6 +209,15 @@ def test_paired_seed_changes_skips_seeds_without_both_splits_on_every_language()
     many = paired_seed_changes(_seeded_arms({s: (0.99, 1.0) for s in (10, 2, 0)}), list(LANGS))
     assert list(many) == ["0", "2", "10"]  # numeric order, not string order
     assert mean_interval([0.5]) == (0.5, None)
+    from scipy import stats
+
+    from codescale_jax.study.report import seeds_to_resolve
+
+    n = seeds_to_resolve(0.021, -0.0017)  # run 8's spread against a predicted -0.17%
+    half = lambda n: stats.t.ppf(0.975, n - 1) * 0.021 / n ** 0.5
+    assert half(n) < 0.0017 <= half(n - 1) and 550 < n < 650
+    assert seeds_to_resolve(0.01, 0.0) is None and seeds_to_resolve(0.0, 0.01) == 2
+    assert seeds_to_resolve(1.0, 1e-6) is None  # beyond the search limit
     m, (_, hi) = mean_interval([1.0, 2.0, 3.0, 4.0])
     assert m == 2.5 and hi - m == pytest.approx(3.182446305284263 * (5 / 3) ** 0.5 / 2)
 

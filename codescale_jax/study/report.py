@@ -249,6 +249,33 @@ def mean_interval(values, level: float = 0.95) -> tuple[float, tuple[float, floa
     return float(v.mean()), (float(v.mean()) - half, float(v.mean()) + half)
 
 
+def seeds_to_resolve(sd: float, effect: float, level: float = 0.95, limit: int = 100_000) -> int | None:
+    """Fewest seeds per split whose paired t-interval, at a per-seed standard deviation ``sd`` of
+    the change, is narrower on each side than ``|effect|``: the count at which a mean change equal
+    to ``effect`` would be resolved (about even odds for a true change of that size). None when
+    ``effect`` is 0 or more than ``limit`` seeds would be needed."""
+    from scipy import stats
+
+    if effect == 0:
+        return None
+    if sd <= 0:
+        return 2
+
+    def half(n: int) -> float:
+        return float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
+
+    if half(limit) >= abs(effect):
+        return None
+    lo, hi = 2, limit  # half() falls with n: find the first n with half(n) < |effect|
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if half(mid) < abs(effect):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     alloc, rows = _json(out / "alloc.json"), _rows(out, "allocation")
     if not alloc:
@@ -311,6 +338,16 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
                           f"loss changed by {', '.join(f'{100 * c:+.2f}%' for c in seed_changes.values())} "
                           f"(seeds {', '.join(seed_changes)}); mean {100 * mean_c:+.2f}%, 95% t-interval "
                           f"[{100 * ci[0]:+.2f}%, {100 * ci[1]:+.2f}%], which {verdict}.")
+            predicted_mean = (np.mean([per[l]["predicted_loss"] for l in langs])
+                              / np.mean([per[l]["uniform_predicted_loss"] for l in langs]) - 1)
+            sd = float(np.std(list(seed_changes.values()), ddof=1))
+            need = seeds_to_resolve(sd, predicted_mean)
+            result["predicted_mean_change"], result["seeds_needed"] = float(predicted_mean), need
+            if not result["resolved"] and predicted_mean != 0:
+                count = f"about {need:,}" if need else "more than 100,000"
+                lines[-1] += (f" At this spread (standard deviation {100 * sd:.2f} points per seed) an interval "
+                              f"as narrow as the predicted mean change ({100 * predicted_mean:+.2f}%) needs "
+                              f"{count} seeds per split.")
     else:
         lines += ["", _missing("measured losses of both splits", outcome, "allocation").strip()]
     lines += ["", f"![allocation]({png.name})", ""]
