@@ -118,7 +118,7 @@ def test_splash_rejects_lengths_off_the_tile():
 def test_full_precision_traces_the_function_with_highest_matmul_precision():
     # The XLA-backed implementations above are compared at float32 tolerances; on a GPU their dots
     # would round to TF32 unless traced under "highest" (no CPU result can show the rounding).
-    seen = []
+    seen, before = [], jax.config.jax_default_matmul_precision
     fn = full_precision(lambda x: seen.append(jax.config.jax_default_matmul_precision) or x * 2)
     assert float(jax.jit(fn)(1.5)) == 3.0
-    assert seen == ["highest"] and jax.config.jax_default_matmul_precision is None
+    assert seen == ["highest"] and jax.config.jax_default_matmul_precision == before  # restored
