@@ -30,6 +30,7 @@ else
 fi
 export PYTHONUNBUFFERED=1
 flags=${BENCH_FLAGS:-}
+bench="python3 -m experiments.bench_train --model 0.5b --set model.scan_layers=false"  # every train step
 steps=${STEPS:-train_auto attention train_pallas pallas_tests}  # the train_* extras run only when named
 
 want() { case " $steps " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -49,12 +50,10 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=c
 python3 -c "import jax, flax, optax; print('jax', jax.__version__, 'flax', flax.__version__, 'optax', optax.__version__, jax.devices())"
 
 # shellcheck disable=SC2086
-step train_auto 150 python3 -m experiments.bench_train --model 0.5b --rounds 3 --steps 10 \
-  --set model.remat=none --set model.scan_layers=false $flags
+step train_auto 150 $bench --rounds 3 --steps 10 --set model.remat=none $flags
 step attention 75 python3 -m experiments.bench_attention --iters 10 --out "$out/bench_attention.json"
 # shellcheck disable=SC2086
-step train_pallas 120 python3 -m experiments.bench_train --model 0.5b --rounds 3 --steps 10 \
-  --set model.attention=pallas --set model.remat=none --set model.scan_layers=false $flags
+step train_pallas 120 $bench --rounds 3 --steps 10 --set model.attention=pallas --set model.remat=none $flags
 # Each kernel test compiles for about a minute on a GPU: with pytest-xdist importable (its wheel and
 # execnet's in WHEEL_DIR) twelve workers share the GPU, each allocating only what it uses.
 xdist=$(python3 -c "import xdist" 2>/dev/null && echo "-n 12")
@@ -62,12 +61,9 @@ xdist=$(python3 -c "import xdist" 2>/dev/null && echo "-n 12")
 step pallas_tests 240 env JAX_PLATFORMS=cuda XLA_PYTHON_CLIENT_PREALLOCATE=false python3 -m pytest -v \
   -p no:cacheprovider --durations=8 $xdist tests/test_kernels_pallas.py tests/test_kernels_dispatch.py -m "not slow"
 # shellcheck disable=SC2086
-step train_dots 150 python3 -m experiments.bench_train --model 0.5b --rounds 3 --steps 10 \
-  --set model.remat=dots --set model.scan_layers=false $flags
+step train_dots 150 $bench --rounds 3 --steps 10 --set model.remat=dots $flags
 # shellcheck disable=SC2086
-step train_b32 150 python3 -m experiments.bench_train --model 0.5b --rounds 3 --steps 10 --batch 32 \
-  --set model.remat=none --set model.scan_layers=false $flags
+step train_b32 150 $bench --rounds 3 --steps 10 --batch 32 --set model.remat=none $flags
 # shellcheck disable=SC2086
-step train_profile 150 python3 -m experiments.bench_train --model 0.5b --rounds 1 --steps 10 \
-  --set model.remat=none --set model.scan_layers=false --profile /tmp/gpu_profile $flags
+step train_profile 150 $bench --rounds 1 --steps 10 --set model.remat=none --profile /tmp/gpu_profile $flags
 exit 0

@@ -209,6 +209,11 @@ def test_paired_seed_changes_skips_seeds_without_both_splits_on_every_language()
     many = paired_seed_changes(_seeded_arms({s: (0.99, 1.0) for s in (10, 2, 0)}), list(LANGS))
     assert list(many) == ["0", "2", "10"]  # numeric order, not string order
     assert mean_interval([0.5]) == (0.5, None)
+    m, (_, hi) = mean_interval([1.0, 2.0, 3.0, 4.0])
+    assert m == 2.5 and hi - m == pytest.approx(3.182446305284263 * (5 / 3) ** 0.5 / 2)
+
+
+def test_seeds_to_resolve_is_the_first_count_whose_interval_is_narrower_than_the_effect():
     from scipy import stats
 
     from codescale_jax.study.report import seeds_to_resolve
@@ -218,8 +223,6 @@ def test_paired_seed_changes_skips_seeds_without_both_splits_on_every_language()
     assert half(n) < 0.0017 <= half(n - 1) and 550 < n < 650
     assert seeds_to_resolve(0.01, 0.0) is None and seeds_to_resolve(0.0, 0.01) == 2
     assert seeds_to_resolve(1.0, 1e-6) is None  # beyond the search limit
-    m, (_, hi) = mean_interval([1.0, 2.0, 3.0, 4.0])
-    assert m == 2.5 and hi - m == pytest.approx(3.182446305284263 * (5 / 3) ** 0.5 / 2)
 
 
 def test_transfer_bootstrap_reaches_transfer_json_the_allocator_and_the_report(tmp_path):

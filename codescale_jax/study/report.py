@@ -243,33 +243,37 @@ def mean_interval(values, level: float = 0.95) -> tuple[float, tuple[float, floa
     v = np.asarray(list(values), dtype=np.float64)
     if v.size < 2:
         return float(v.mean()) if v.size else float("nan"), None
-    from scipy import stats
-
-    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+    half = _t_half_width(float(v.std(ddof=1)), v.size, level)
     return float(v.mean()), (float(v.mean()) - half, float(v.mean()) + half)
 
 
-def seeds_to_resolve(sd: float, effect: float, level: float = 0.95, limit: int = 100_000) -> int | None:
+def _t_half_width(sd: float, n: int, level: float) -> float:
+    """Half the width of the two-sided Student-t interval of a mean of ``n`` values with sample
+    standard deviation ``sd``."""
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
+
+
+SEED_SEARCH_LIMIT = 100_000
+
+
+def seeds_to_resolve(sd: float, effect: float, level: float = 0.95,
+                     limit: int = SEED_SEARCH_LIMIT) -> int | None:
     """Fewest seeds per split whose paired t-interval, at a per-seed standard deviation ``sd`` of
     the change, is narrower on each side than ``|effect|``: the count at which a mean change equal
     to ``effect`` would be resolved (about even odds for a true change of that size). None when
     ``effect`` is 0 or more than ``limit`` seeds would be needed."""
-    from scipy import stats
-
     if effect == 0:
         return None
     if sd <= 0:
         return 2
-
-    def half(n: int) -> float:
-        return float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
-
-    if half(limit) >= abs(effect):
+    if _t_half_width(sd, limit, level) >= abs(effect):
         return None
-    lo, hi = 2, limit  # half() falls with n: find the first n with half(n) < |effect|
+    lo, hi = 2, limit  # the half-width falls with n: find the first n where it is below |effect|
     while lo < hi:
         mid = (lo + hi) // 2
-        if half(mid) < abs(effect):
+        if _t_half_width(sd, mid, level) < abs(effect):
             hi = mid
         else:
             lo = mid + 1
@@ -344,7 +348,7 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
             need = seeds_to_resolve(sd, predicted_mean)
             result["predicted_mean_change"], result["seeds_needed"] = float(predicted_mean), need
             if not result["resolved"] and predicted_mean != 0:
-                count = f"about {need:,}" if need else "more than 100,000"
+                count = f"about {need:,}" if need else f"more than {SEED_SEARCH_LIMIT:,}"
                 lines[-1] += (f" At this spread (standard deviation {100 * sd:.2f} points per seed) an interval "
                               f"as narrow as the predicted mean change ({100 * predicted_mean:+.2f}%) needs "
                               f"{count} seeds per split.")
