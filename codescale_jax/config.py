@@ -126,6 +126,9 @@ class TrainConfig:
     # more micro-3.2m tokens/s (BUILD_NOTES). Not gradient accumulation: all K passes are in memory
     # at once.
     parallel_microbatches: int = 1
+    # CPU only: the library XLA hands matmuls to, "ynnpack" (XLA's default) or "eigen" (about 9%
+    # faster micro-3.2m steps, 2% slower at the study's smallest shapes; train/step.py, BUILD_NOTES).
+    cpu_matmuls: str = "ynnpack"
     seed: int = 0
     log_every: int = 10
     eval_every: int = 0  # 0: only at the end

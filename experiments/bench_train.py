@@ -4,11 +4,12 @@
         [--microbatches K] [--set section.key=value ...]
 
 Measures, in one process and alternating so both see the same machine load: the peak FLOP/s of a
-large jitted matmul (float32 on CPU, the model's compute dtype elsewhere) and the tokens/s of the
-jitted, sharded train step on real packed batches of the embedded corpus. MFU uses the FLOPs per
-token of :func:`codescale_jax.model.counting.flops_per_token`. Each round's ratio uses the peaks
-measured just before and after its steps; the median ratio over rounds is reported (on a shared
-machine other processes slow rounds down unevenly). On a GPU it also prints MFU against the
+large jitted matmul (float32 on CPU, the model's compute dtype elsewhere; on CPU the faster of the
+matmul libraries ``train.cpu_matmuls`` offers) and the tokens/s of the jitted, sharded train step
+on real packed batches of the embedded corpus (on CPU with ``train.cpu_matmuls=eigen`` unless
+set). MFU uses the FLOPs per token of :func:`codescale_jax.model.counting.flops_per_token`. Each
+round's ratio uses the peaks measured just before and after its steps; the median ratio over
+rounds is reported (on a shared machine other processes slow rounds down unevenly). On a GPU it also prints MFU against the
 chip's published dense bf16 peak (989.5 TFLOP/s for H100/H200). The last line is
 ``mfu_vs_measured_peak=<ratio>``.
 """
@@ -50,7 +51,7 @@ def main(argv=None) -> int:
     from codescale_jax.train import mfu as mfu_lib
     from codescale_jax.train.loop import check_microbatches, resolve_config
     from codescale_jax.train.optimizer import make_optimizer, schedule
-    from codescale_jax.train.step import build_trainer
+    from codescale_jax.train.step import CPU_MATMULS, build_trainer
 
     dev = jax.devices()[0]
     on_cpu = dev.platform == "cpu"
@@ -59,8 +60,8 @@ def main(argv=None) -> int:
     micro = args.microbatches or (4 if on_cpu else 1)
     overrides = [f"train.batch_size={batch}", f"data.seq_len={seq}", "train.steps=1000",
                  f"train.parallel_microbatches={micro}"] + args.overrides
-    if on_cpu:
-        overrides = ["model.dtype=float32"] + overrides
+    if on_cpu:  # float32, and Eigen's matmuls (the faster library for this step: train/step.py)
+        overrides = ["model.dtype=float32", "train.cpu_matmuls=eigen"] + overrides
     try:
         cfg = resolve_config(make_config(args.model, overrides=overrides))
         mesh = make_mesh(cfg.mesh)
@@ -69,13 +70,24 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     tx = make_optimizer(cfg.optimizer, 1000)
-    trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 1000), cfg.train.parallel_microbatches)
+    try:
+        trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 1000), cfg.train.parallel_microbatches,
+                                cfg.train.cpu_matmuls)
+    except ValueError as exc:  # an unknown train.cpu_matmuls
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     peak_dtype = "float32" if on_cpu else cfg.model.dtype
     # Virtual CPU devices (XLA_FLAGS=--xla_force_host_platform_device_count=K) share one host's
     # cores, and the peak matmul on one of them already uses all of them: on CPU the denominator is
     # the host's peak, on accelerators the per-chip peak times the number of chips.
     chips = 1 if on_cpu else mesh.size
     peak_n = args.peak_size or (2048 if on_cpu else 8192)
+    # On CPU the peak is the faster of the matmul libraries the step can use, whichever the step uses.
+    peak_options = list(CPU_MATMULS.values()) if on_cpu else [{}]
+
+    def peak_fn() -> float:
+        return max(mfu_lib.measure_matmul_peak(n=peak_n, dtype=peak_dtype, min_seconds=1.0, compiler_options=o)
+                   for o in peak_options)
 
     it = iter(input_lib.train_dataset(cfg.data, batch, seed=0))
     batches = [trainer.device_batch(lm_batch(next(it))) for _ in range(4)]
@@ -85,6 +97,7 @@ def main(argv=None) -> int:
     print(f"device {dev.device_kind} x{mesh.size} | model {cfg.model.name} N={counts.non_embedding:,} "
           f"d={cfg.model.d_model} L={cfg.model.n_layers} | batch {batch} x seq {seq} | dtype {cfg.model.dtype} | "
           f"attention {cfg.model.attention} | microbatches {cfg.train.parallel_microbatches} | "
+          f"{'matmuls ' + cfg.train.cpu_matmuls + ' | ' if on_cpu else ''}"
           f"{fpt / 1e6:.2f} MFLOP/token", flush=True)
 
     t0 = time.perf_counter()
@@ -100,7 +113,7 @@ def main(argv=None) -> int:
     # same machine load; the reported ratio is the median over rounds.
     ratios, rates, peaks = [], [], []
     for r in range(args.rounds):
-        before = mfu_lib.measure_matmul_peak(n=peak_n, dtype=peak_dtype, min_seconds=1.0)
+        before = peak_fn()
         # One untimed step first: right after the peak's matmuls the step's scratch memory has to
         # be faulted in again, and on CPU that first step took up to 1.4x a steady one.
         state, m = trainer.train_step(state, batches[-1])
@@ -110,7 +123,7 @@ def main(argv=None) -> int:
             state, m = trainer.train_step(state, batches[i % len(batches)])
         jax.block_until_ready((state["step"], m["loss"]))
         dt = time.perf_counter() - t0
-        after = mfu_lib.measure_matmul_peak(n=peak_n, dtype=peak_dtype, min_seconds=1.0)
+        after = peak_fn()
         peak = 0.5 * (before + after)
         rates.append(args.steps * batch * seq / dt)
         peaks.append(peak)
@@ -139,7 +152,10 @@ def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
     fusion name without its number, or the kernel name on a GPU: ``ynn_fusion`` are matmuls on CPU,
     and some reductions), the op time per step in matmuls, fused attention kernels and everything
     else (``op_class``), and how many sine/cosine ops the compiled step evaluates in the model. Ops
-    that run concurrently overlap, so shares and times are of summed op time, not of wall time."""
+    that run concurrently overlap, so shares and times are of summed op time, not of wall time.
+    With ``train.cpu_matmuls=eigen`` a dot's event times only its calling thread (Eigen's worker
+    threads are not traced), so the matmul time reads low: about 220 ms per micro-3.2m step, far
+    less than its matmul FLOPs need at the machine's peak."""
     import collections
     import glob
     import gzip

@@ -17,3 +17,8 @@ def test_bench_train_names_an_unknown_model_or_a_mesh_too_big(capsys):
     assert capsys.readouterr().err.startswith("error: unknown model 'micro-9m'")
     assert bench_train.main(["--model", "micro-0.1m", "--set", "mesh.data=64"]) == 2
     assert "needs 64 devices" in capsys.readouterr().err
+
+
+def test_bench_train_names_an_unknown_cpu_matmul_library(capsys):
+    assert bench_train.main(["--model", "micro-0.1m", "--set", "mesh.data=1", "--set", "train.cpu_matmuls=mkl"]) == 2
+    assert capsys.readouterr().err.startswith("error: train.cpu_matmuls='mkl'; use one of ynnpack, eigen")

@@ -10,6 +10,7 @@ machine's own matmul speed.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import jax
@@ -35,17 +36,19 @@ def published_peak(device: jax.Device | None = None) -> float | None:
     return None
 
 
-def measure_matmul_peak(n: int = 2048, dtype: str = "float32", min_seconds: float = 1.0, chain: int = 4) -> float:
+def measure_matmul_peak(n: int = 2048, dtype: str = "float32", min_seconds: float = 1.0, chain: int = 4,
+                        compiler_options: dict[str, str] | None = None) -> float:
     """Best observed FLOP/s of ``chain`` back-to-back ``[n, n] @ [n, n]`` matmuls in one jitted call.
 
     Chaining inside one executable amortises dispatch; the best of several repetitions filters out
-    moments when other processes hold the cores.
+    moments when other processes hold the cores. ``compiler_options`` go to XLA (e.g. another CPU
+    matmul library, :data:`codescale_jax.train.step.CPU_MATMULS`).
     """
     dt = jnp.dtype(dtype)
     a = jax.random.normal(jax.random.key(0), (n, n), dt)
     b = (jax.random.normal(jax.random.key(1), (n, n), jnp.float32) * n ** -0.5).astype(dt)
 
-    @jax.jit
+    @functools.partial(jax.jit, compiler_options=compiler_options or None)
     def run(x, w):
         for _ in range(chain):
             x = jnp.dot(x, w, preferred_element_type=dt)

@@ -24,6 +24,27 @@ from codescale_jax.parallel import rules
 BATCH_KEYS = ("inputs", "targets", "segment_ids", "positions", "loss_mask")
 State = dict[str, Any]
 
+# ``train.cpu_matmuls``: which library XLA's CPU backend hands the steps' matmuls to. "ynnpack" is
+# XLA's default (matmuls and reductions become YNNPACK fusions); "eigen" turns those fusions off,
+# so dots run as XLA's own Eigen contractions. The large float32 peak matmul is faster through
+# YNNPACK, yet the micro-3.2m train step (batch 16 x 256, four parallel microbatches) ran about 9%
+# faster through Eigen, while the study's smallest models (batch 8 x 128) ran about 2% slower
+# (BUILD_NOTES, "CPU throughput and MFU"). Only CPU compilations see these options.
+CPU_MATMULS: dict[str, dict[str, str]] = {
+    "ynnpack": {},
+    "eigen": {"xla_cpu_experimental_ynn_fusion_type": ""},
+}
+
+
+def compiler_options(mesh: Mesh, cpu_matmuls: str = "ynnpack") -> dict[str, str] | None:
+    """XLA compiler options for the jitted steps on ``mesh``: ``train.cpu_matmuls``'s on CPU, none on
+    accelerators. An unknown library name is a ``ValueError`` naming the choices."""
+    if cpu_matmuls not in CPU_MATMULS:
+        raise ValueError(f"train.cpu_matmuls={cpu_matmuls!r}; use one of {', '.join(CPU_MATMULS)}")
+    if mesh.devices.flat[0].platform != "cpu":
+        return None
+    return dict(CPU_MATMULS[cpu_matmuls]) or None
+
 
 def loss_sums(mcfg: ModelConfig, params, batch) -> tuple[jax.Array, jax.Array]:
     """Summed next-token cross-entropy (nats) over ``loss_mask`` and the number of scored tokens.
@@ -127,12 +148,14 @@ def state_shardings(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformat
 
 
 def build_trainer(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformation, schedule,
-                  microbatches: int = 1) -> Trainer:
+                  microbatches: int = 1, cpu_matmuls: str = "ynnpack") -> Trainer:
     """Compile the steps. ``microbatches`` (``train.parallel_microbatches``) splits each train step's
     batch into that many independent passes in one program; the global batch must then be a
-    multiple of ``microbatches`` times the batch-sharding devices (``data x fsdp``)."""
+    multiple of ``microbatches`` times the batch-sharding devices (``data x fsdp``).
+    ``cpu_matmuls`` (``train.cpu_matmuls``) picks the CPU matmul library (:data:`CPU_MATMULS`)."""
     if microbatches < 1:
         raise ValueError(f"train.parallel_microbatches must be >= 1, got {microbatches}")
+    options = compiler_options(mesh, cpu_matmuls)
     shardings = state_shardings(mcfg, mesh, tx)
     replicated = NamedSharding(mesh, PartitionSpec())
     batch_sh = rules.named_sharding(mesh, ("batch", "length"), (mesh.shape["data"] * mesh.shape["fsdp"], 1))
@@ -148,7 +171,7 @@ def build_trainer(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformatio
     init_fn = jax.jit(init, out_shardings=shardings)
     step_fn = jax.jit(lambda s, b: _train_step(mcfg, tx, schedule, s, b, microbatches),
                       in_shardings=(shardings, batch_shardings), out_shardings=(shardings, replicated),
-                      donate_argnums=0)
+                      donate_argnums=0, compiler_options=options)
     eval_fn = jax.jit(evaluate, in_shardings=(shardings["params"], batch_shardings),
-                      out_shardings=(replicated, replicated))
+                      out_shardings=(replicated, replicated), compiler_options=options)
     return Trainer(mcfg, mesh, tx, shardings, batch_sh, init_fn, step_fn, eval_fn)
