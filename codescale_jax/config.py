@@ -126,7 +126,7 @@ class TrainConfig:
     # more micro-3.2m tokens/s (BUILD_NOTES). Not gradient accumulation: all K passes are in memory
     # at once.
     parallel_microbatches: int = 1
-    # CPU only: the library XLA hands matmuls to, "ynnpack" (XLA's default) or "eigen" (about 9%
+    # CPU only: the library XLA hands matmuls to, "ynnpack" (XLA's default) or "eigen" (4-10%
     # faster micro-3.2m steps, 2% slower at the study's smallest shapes; train/step.py, BUILD_NOTES).
     cpu_matmuls: str = "ynnpack"
     seed: int = 0

@@ -9,9 +9,9 @@ matmul libraries ``train.cpu_matmuls`` offers) and the tokens/s of the jitted, s
 on real packed batches of the embedded corpus (on CPU with ``train.cpu_matmuls=eigen`` unless
 set). MFU uses the FLOPs per token of :func:`codescale_jax.model.counting.flops_per_token`. Each
 round's ratio uses the peaks measured just before and after its steps; the median ratio over
-rounds is reported (on a shared machine other processes slow rounds down unevenly). On a GPU it also prints MFU against the
-chip's published dense bf16 peak (989.5 TFLOP/s for H100/H200). The last line is
-``mfu_vs_measured_peak=<ratio>``.
+rounds is reported (on a shared machine other processes slow rounds down unevenly). On a GPU it
+also prints MFU against the chip's published dense bf16 peak (989.5 TFLOP/s for H100/H200). The
+last line is ``mfu_vs_measured_peak=<ratio>``.
 """
 
 from __future__ import annotations

@@ -27,9 +27,10 @@ State = dict[str, Any]
 # ``train.cpu_matmuls``: which library XLA's CPU backend hands the steps' matmuls to. "ynnpack" is
 # XLA's default (matmuls and reductions become YNNPACK fusions); "eigen" turns those fusions off,
 # so dots run as XLA's own Eigen contractions. The large float32 peak matmul is faster through
-# YNNPACK, yet the micro-3.2m train step (batch 16 x 256, four parallel microbatches) ran about 9%
-# faster through Eigen, while the study's smallest models (batch 8 x 128) ran about 2% slower
-# (BUILD_NOTES, "CPU throughput and MFU"). Only CPU compilations see these options.
+# YNNPACK, yet the micro-3.2m train step (batch 16 x 256, four parallel microbatches) ran 4-10%
+# faster through Eigen (more when the host is busy), while the study's smallest models (batch 8 x
+# 128) ran about 2% slower (BUILD_NOTES, "CPU throughput and MFU"). Only CPU compilations see these
+# options; they are part of JAX's persistent compilation cache key, so the two never share an entry.
 CPU_MATMULS: dict[str, dict[str, str]] = {
     "ynnpack": {},
     "eigen": {"xla_cpu_experimental_ynn_fusion_type": ""},
