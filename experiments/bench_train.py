@@ -66,14 +66,10 @@ def main(argv=None) -> int:
         cfg = resolve_config(make_config(args.model, overrides=overrides))
         mesh = make_mesh(cfg.mesh)
         check_microbatches(cfg, batch_divisor(mesh))
-    except ValueError as exc:  # unknown model or key, a mesh the devices cannot hold
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    tx = make_optimizer(cfg.optimizer, 1000)
-    try:
+        tx = make_optimizer(cfg.optimizer, 1000)
         trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 1000), cfg.train.parallel_microbatches,
                                 cfg.train.cpu_matmuls)
-    except ValueError as exc:  # an unknown train.cpu_matmuls
+    except ValueError as exc:  # unknown model, key or train.cpu_matmuls; a mesh the devices cannot hold
         print(f"error: {exc}", file=sys.stderr)
         return 2
     peak_dtype = "float32" if on_cpu else cfg.model.dtype

@@ -33,7 +33,7 @@ from codescale_jax.train import mfu as mfu_lib
 from codescale_jax.train.checkpoint import Checkpointer
 from codescale_jax.train.metrics import MetricsLogger, progress_line
 from codescale_jax.train.optimizer import make_optimizer, schedule
-from codescale_jax.train.step import CPU_MATMULS, Trainer, build_trainer
+from codescale_jax.train.step import Trainer, build_trainer, compiler_options
 
 #: Keys that may differ between the stored config of a run dir and a resuming invocation.
 #: ``data.mixture`` may change on purpose: the mixture pipeline then continues every language where it
@@ -155,9 +155,7 @@ def train(cfg: Config, workdir: str | Path, *, stop_after: int | None = None,
                                      f"(data x fsdp of mesh {dict(mesh.shape)} times {jax.process_count()} "
                                      "processes)")
     check_microbatches(cfg, div)
-    if cfg.train.cpu_matmuls not in CPU_MATMULS:
-        raise config_lib.ConfigError(f"train.cpu_matmuls={cfg.train.cpu_matmuls!r}; use one of "
-                                     f"{', '.join(CPU_MATMULS)}")
+    compiler_options(mesh, cfg.train.cpu_matmuls)  # refuses an unknown library before config.json exists
     io_utils.atomic_write_text(cfg_path, config_lib.to_json(cfg))
     tx = make_optimizer(cfg.optimizer, total)
     trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, total), cfg.train.parallel_microbatches,

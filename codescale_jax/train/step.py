@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from codescale_jax.config import ModelConfig
+from codescale_jax.config import ConfigError, ModelConfig
 from codescale_jax.model import decoder
 from codescale_jax.parallel import rules
 
@@ -39,9 +39,9 @@ CPU_MATMULS: dict[str, dict[str, str]] = {
 
 def compiler_options(mesh: Mesh, cpu_matmuls: str = "ynnpack") -> dict[str, str] | None:
     """XLA compiler options for the jitted steps on ``mesh``: ``train.cpu_matmuls``'s on CPU, none on
-    accelerators. An unknown library name is a ``ValueError`` naming the choices."""
+    accelerators. An unknown library name is a ``ConfigError`` (a ``ValueError``) naming the choices."""
     if cpu_matmuls not in CPU_MATMULS:
-        raise ValueError(f"train.cpu_matmuls={cpu_matmuls!r}; use one of {', '.join(CPU_MATMULS)}")
+        raise ConfigError(f"train.cpu_matmuls={cpu_matmuls!r}; use one of {', '.join(CPU_MATMULS)}")
     if mesh.devices.flat[0].platform != "cpu":
         return None
     return dict(CPU_MATMULS[cpu_matmuls]) or None
