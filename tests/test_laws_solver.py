@@ -70,3 +70,57 @@ def test_unknown_screen_is_an_error():
     n, d, loss = datasets.load_chinchilla()
     with pytest.raises(ValueError, match="screen solver"):
         fit.fit_law(n, d, loss, cfg=fit.FitConfig(grid="coarse", screen="newton", polish_top=10))
+
+
+def _weights(rows: int, seed: int = 1) -> jnp.ndarray:
+    w, *_ = _args()
+    rng = np.random.default_rng(seed)
+    return jnp.asarray(rng.integers(0, 3, (rows, w.shape[0])), jnp.float64)
+
+
+def test_lbfgs_rows_run_in_small_calls_on_cpu_and_match_one_batch(monkeypatch):
+    """On CPU a vmapped L-BFGS waits for its slowest row at every line-search step, so the rows
+    run a few per call; the answers must equal one vmapped batch, in the same row order."""
+    with jax.enable_x64(True):
+        _, *shared = _args()
+        weights = _weights(7)
+        x0 = jnp.broadcast_to(jnp.asarray([6.0, 6.0, 0.5, 0.34, 0.28], jnp.float64), (7, 5))
+        cfg = solver.SolverConfig(tol=1e-6, maxiter=500)
+        seen = []
+        raw = solver._many_data_fn
+
+        def recording(objective, c):
+            fn = raw(objective, c)
+
+            def call(x, b, s):
+                seen.append(x.shape[0])
+                return fn(x, b, s)
+            return call
+
+        monkeypatch.setattr(solver, "_many_data_fn", recording)
+        monkeypatch.setattr(solver, "_CPU_LBFGS_ROWS", 3)
+        chunked = solver.lbfgs_many_data(fit.scaled_objective, x0, (weights,), tuple(shared), cfg=cfg)
+        assert jax.default_backend() == "cpu" and sorted(seen) == [3, 3, 3]  # 7 rows padded to 9
+        monkeypatch.setattr(solver, "_CPU_LBFGS_ROWS", 10**9)
+        seen.clear()
+        whole = solver.lbfgs_many_data(fit.scaled_objective, x0, (weights,), tuple(shared), cfg=cfg)
+        assert seen == [7]
+        assert chunked.params.shape == (7, 5) and chunked.iterations.shape == (7,)
+        np.testing.assert_allclose(np.asarray(chunked.params), np.asarray(whole.params), rtol=1e-6, atol=1e-8)
+        np.testing.assert_array_equal(np.asarray(chunked.hit_maxiter), np.asarray(whole.hit_maxiter))
+        # Rows with different weights reach different optima, so a shuffled concatenation would show.
+        assert np.ptp(np.asarray(chunked.params)[:, 3]) > 1e-4
+
+
+def test_lbfgs_many_chunks_the_starts_on_cpu(monkeypatch):
+    with jax.enable_x64(True):
+        args = _args()
+        x0 = jnp.asarray([[6.0, 6.0, 0.5, 0.34, 0.28], [3.0, 8.0, -1.0, 0.1, 0.6], [5.0, 5.0, 0.0, 0.3, 0.3]],
+                         jnp.float64)
+        cfg = solver.SolverConfig(tol=1e-6, maxiter=500)
+        monkeypatch.setattr(solver, "_CPU_LBFGS_ROWS", 1)
+        one = solver.lbfgs_many(fit.scaled_objective, x0, *args, cfg=cfg)
+        monkeypatch.setattr(solver, "_CPU_LBFGS_ROWS", 10**9)
+        whole = solver.lbfgs_many(fit.scaled_objective, x0, *args, cfg=cfg)
+        np.testing.assert_allclose(np.asarray(one.params), np.asarray(whole.params), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(np.asarray(one.value), np.asarray(whole.value), rtol=1e-9)

@@ -96,9 +96,12 @@ def _result(out, cfg: SolverConfig) -> ManyResult:
 def lbfgs_many(objective: Callable, inits: jax.Array, *args, cfg: SolverConfig = SolverConfig()) -> ManyResult:
     """Run L-BFGS from every row of ``inits`` (shape ``[S, P]``) on the same data ``args``.
 
-    ``objective`` must be a module-level function (it keys the compilation cache).
+    ``objective`` must be a module-level function (it keys the compilation cache). On CPU the rows
+    run in small chunks spread over the cores (:func:`_in_threads`); each row's result does not
+    depend on the others either way.
     """
-    return _result(_many_fn(objective, cfg, len(args))(inits, *args), cfg)
+    fn = _many_fn(objective, cfg, len(args))
+    return _result(_in_threads(fn, inits, (), args, chunk=_CPU_LBFGS_ROWS), cfg)
 
 
 def lbfgs_many_data(objective: Callable, inits: jax.Array, batched: tuple, shared: tuple,
@@ -106,9 +109,15 @@ def lbfgs_many_data(objective: Callable, inits: jax.Array, batched: tuple, share
     """Run L-BFGS once per row of ``inits`` with per-row data ``batched`` and common data ``shared``.
 
     Used by the bootstrap: row ``k`` carries its own resampling weights. The objective is called
-    as ``objective(params, *batched_k, *shared)``.
+    as ``objective(params, *batched_k, *shared)``. Chunked on CPU as :func:`lbfgs_many`.
     """
-    return _result(_many_data_fn(objective, cfg)(inits, tuple(batched), tuple(shared)), cfg)
+    raw = _many_data_fn(objective, cfg)
+    nb = len(batched)
+
+    def fn(x0, *a):
+        return raw(x0, a[:nb], a[nb:])
+
+    return _result(_in_threads(fn, inits, tuple(batched), tuple(shared), chunk=_CPU_LBFGS_ROWS), cfg)
 
 
 class _LevenbergMarquardt(jaxopt.LevenbergMarquardt):
@@ -151,24 +160,40 @@ def lm_many(residual: Callable, jacobian: Callable, inits: jax.Array, *args, bat
                       hit_maxiter=iters >= maxiter)
 
 
-#: Batches smaller than this run in one call (threading them costs more than it saves).
+#: LM batches smaller than this run in one call (threading them costs more than it saves).
 _THREAD_MIN_ROWS = 512
 
+#: Rows per call of a vmapped L-BFGS on CPU. A vmapped solver is one XLA while loop: every row
+#: takes as many iterations, and every iteration as many line-search steps, as the batch's slowest
+#: row, so a large batch evaluates its objective far more often per row (a traced 800-row bootstrap
+#: batch: about 21 evaluations per iteration) and the cost per row-iteration grows with the batch
+#: (BUILD_NOTES "Scaling-law engine"). One row per call measured fastest for the bootstrap, and
+#: it is one compiled shape for any number of rows. Off CPU the batch stays whole.
+_CPU_LBFGS_ROWS = 1
 
-def _in_threads(fn: Callable, inits: jax.Array, batched: tuple, shared: tuple):
-    """Call ``fn(rows, *batched_rows, *shared)`` on equal slices of the rows, one per CPU core.
+
+def _in_threads(fn: Callable, inits: jax.Array, batched: tuple, shared: tuple, chunk: int | None = None):
+    """Call ``fn(rows, *batched_rows, *shared)`` on slices of the rows, spread over the CPU cores.
 
     A vmapped solver loop compiles to one XLA while loop that the CPU backend runs on a single
     thread; slices dispatched from separate Python threads run on separate cores (JAX releases
-    the GIL while executing). Rows are padded with copies of the first so every slice has one
-    shape (one compilation); results are concatenated and the padding dropped.
+    the GIL while executing). ``chunk`` is the slice size (default: one equal slice per core, and
+    no split below ``_THREAD_MIN_ROWS`` rows). Rows are padded with copies of the first so every
+    slice has one shape (one compilation); results are concatenated and the padding dropped.
+    Off CPU the whole batch is one call.
     """
     rows = inits.shape[0]
-    parts = min(os.cpu_count() or 1, 8)
-    if jax.default_backend() != "cpu" or parts < 2 or rows < _THREAD_MIN_ROWS:
+    cores = min(os.cpu_count() or 1, 8)
+    if jax.default_backend() != "cpu":
         return fn(inits, *batched, *shared)
-    size = -(-rows // parts)
-    pad = size * parts - rows
+    if chunk is None:
+        if cores < 2 or rows < _THREAD_MIN_ROWS:
+            return fn(inits, *batched, *shared)
+        chunk = -(-rows // cores)
+    if rows <= chunk:
+        return fn(inits, *batched, *shared)
+    parts = -(-rows // chunk)
+    pad = chunk * parts - rows
 
     def padded(x):
         return jnp.concatenate([x, jnp.broadcast_to(x[:1], (pad,) + x.shape[1:])]) if pad else x
@@ -178,10 +203,10 @@ def _in_threads(fn: Callable, inits: jax.Array, batched: tuple, shared: tuple):
 
     def part(k):
         with jax.enable_x64(x64):
-            sl = slice(k * size, (k + 1) * size)
+            sl = slice(k * chunk, (k + 1) * chunk)
             return jax.block_until_ready(fn(xs[sl], *(b[sl] for b in bs), *shared))
 
-    with futures.ThreadPoolExecutor(parts) as pool:
+    with futures.ThreadPoolExecutor(min(cores, parts)) as pool:
         outs = list(pool.map(part, range(parts)))
     return tuple(jnp.concatenate(parts_)[:rows] for parts_ in zip(*outs))
 
