@@ -3,7 +3,8 @@
 Points from one run (the same model evaluated at several checkpoints, or on several languages) are
 correlated, so the resampling unit is the run: rows sharing a ``run_id`` move together. A resample
 is encoded as per-point weights (how many times the point's run was drawn), which keeps every
-resample the same shape, so all refits run in one ``vmap`` over weight vectors.
+resample the same shape, so all refits run as one ``vmap`` over weight vectors (on CPU the
+solver hands them over one per call, spread over the cores: :mod:`.solver`).
 
 Each refit starts from the full-data optimum (and, when given, from extra starts such as the next
 best grid minima; the best of those is kept per resample). Intervals are percentile intervals

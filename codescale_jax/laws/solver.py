@@ -10,7 +10,8 @@ Three solvers are exposed:
   a vmapped batch costs the same every iteration (the multistart screen of the fitter);
 * :func:`lbfgs_many` minimises one smooth objective from many starting points at once (``vmap``
   over starts, and optionally over data weights for the bootstrap), returning the final parameters,
-  objective values, iteration counts and whether each start stopped at ``maxiter``;
+  objective values, iteration counts and whether each start stopped at ``maxiter`` (on CPU the
+  rows run one per call from a thread per core, see ``_CPU_LBFGS_ROWS``);
 * :func:`projected_gradient_box_simplex` minimises over ``{p : sum p = 1, lo <= p <= hi}``, the
   feasible set of the token allocator.
 
