@@ -98,14 +98,12 @@ def bench_train(model: str, batch: int, seq: int, steps: int, rows: dict) -> flo
     from codescale_jax.data.packing import lm_batch
     from codescale_jax.parallel.mesh import make_mesh
     from codescale_jax.train.loop import resolve_config
-    from codescale_jax.train.optimizer import make_optimizer, schedule
     from codescale_jax.train.step import build_trainer
 
     cfg = resolve_config(make_config(model, overrides=[f"train.batch_size={batch}", f"data.seq_len={seq}",
                                                        "train.steps=1000", "model.dtype=float32"]))
     mesh = make_mesh(cfg.mesh)
-    tx = make_optimizer(cfg.optimizer, 1000)
-    trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 1000))
+    trainer = build_trainer(cfg.model, mesh, cfg.optimizer, 1000)
     b = trainer.device_batch(lm_batch(rows))
     state = trainer.init(jax.random.key(0))
     for _ in range(3):  # compile and warm up

@@ -50,7 +50,6 @@ def main(argv=None) -> int:
     from codescale_jax.parallel.mesh import batch_divisor, make_mesh
     from codescale_jax.train import mfu as mfu_lib
     from codescale_jax.train.loop import check_microbatches, resolve_config
-    from codescale_jax.train.optimizer import make_optimizer, schedule
     from codescale_jax.train.step import CPU_MATMULS, build_trainer
 
     dev = jax.devices()[0]
@@ -66,8 +65,7 @@ def main(argv=None) -> int:
         cfg = resolve_config(make_config(args.model, overrides=overrides))
         mesh = make_mesh(cfg.mesh)
         check_microbatches(cfg, batch_divisor(mesh))
-        tx = make_optimizer(cfg.optimizer, 1000)
-        trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 1000), cfg.train.parallel_microbatches,
+        trainer = build_trainer(cfg.model, mesh, cfg.optimizer, 1000, cfg.train.parallel_microbatches,
                                 cfg.train.cpu_matmuls)
     except ValueError as exc:  # unknown model, key or train.cpu_matmuls; a mesh the devices cannot hold
         print(f"error: {exc}", file=sys.stderr)
@@ -159,8 +157,7 @@ def _profile(trainer, state, batches, directory: str, steps: int = 3) -> None:
 
     import jax
 
-    with jax.set_mesh(trainer.mesh):
-        hlo = trainer.step_fn.lower(state, batches[0]).compile().as_text()
+    hlo = trainer.lower_step(state, batches[0]).compile().as_text()
     with jax.profiler.trace(directory, create_perfetto_trace=True):
         for i in range(steps):
             state, m = trainer.train_step(state, batches[i % len(batches)])

@@ -11,19 +11,17 @@ from codescale_jax.data import input as input_lib
 from codescale_jax.data.packing import lm_batch
 from codescale_jax.parallel.mesh import make_mesh
 from codescale_jax.train.loop import resolve_config, train
-from codescale_jax.train.optimizer import make_optimizer, schedule
 from codescale_jax.train.step import CPU_MATMULS, build_trainer, compiler_options
 
 
 def _compiled_step_hlo(cpu_matmuls: str) -> tuple[str, str]:
     cfg = resolve_config(tiny_config())
     mesh = make_mesh(cfg.mesh)
-    tx = make_optimizer(cfg.optimizer, 10)
-    trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, 10), 1, cpu_matmuls)
+    trainer = build_trainer(cfg.model, mesh, cfg.optimizer, 10, 1, cpu_matmuls)
     batch = trainer.device_batch(lm_batch(next(iter(input_lib.train_dataset(cfg.data, 8, seed=0)))))
     state = trainer.abstract_state()
     with jax.set_mesh(mesh):
-        step = trainer.step_fn.lower(state, batch).compile().as_text()
+        step = trainer.lower_step(state, batch).compile().as_text()
         evaluate = trainer.eval_fn.lower(state["params"], batch).compile().as_text()
     return step, evaluate
 

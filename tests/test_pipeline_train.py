@@ -81,7 +81,6 @@ def test_loss_matrix_with_the_trainers_eval_step():
     from codescale_jax.data.tokenizer import ByteTokenizer
     from codescale_jax.parallel.mesh import make_mesh
     from codescale_jax.train.loop import resolve_config
-    from codescale_jax.train.optimizer import make_optimizer, schedule
     from codescale_jax.train.step import build_trainer
 
     corpus = ParallelCorpus({"python": [f"x = {i}\n" for i in range(6)], "go": [f"x := {i}\n" for i in range(6)],
@@ -89,8 +88,7 @@ def test_loss_matrix_with_the_trainers_eval_step():
     dirs = parse_directions("python<->go,go->rust")
     batches, stats = translation_batches(corpus, ByteTokenizer(), dirs, seq_len=64, batch_size=8)
     cfg = resolve_config(tiny_config())
-    trainer = build_trainer(cfg.model, make_mesh(cfg.mesh), make_optimizer(cfg.optimizer, 10),
-                            schedule(cfg.optimizer, 10))
+    trainer = build_trainer(cfg.model, make_mesh(cfg.mesh), cfg.optimizer, 10)
     params = trainer.init(jax.random.key(0))["params"]
     m = loss_matrix(lambda b: trainer.eval_step(params, trainer.device_batch(b)), batches)
     filled = [(a, b) for a in range(7) for b in range(7) if not np.isnan(m[a, b])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -181,3 +182,23 @@ def test_run_of_another_model_shape_is_moved_aside_and_rerun(tmp_path):
     dw.mkdir(parents=True)
     (dw / "config.json").write_text(json.dumps(cfg))
     assert sweep.shape_change(wide, dw) == "n_layers 2 -> 4, d_ff 176 -> 112"
+
+
+def test_first_runs_started_are_one_per_compiled_program(tmp_path):
+    """Budgets and languages share a model's compiled step (the schedule is an argument), so the
+    sweep starts one run of each model first and the rest load it from the compilation cache."""
+    specs = plan.expand(plan.Grid("scaling", ("python", "java"), ("micro-0.1m", "micro-0.2m", "micro-0.4m"),
+                                  (1000, 2000)))
+    assert [s.model for s in specs[:3]] == ["micro-0.1m"] * 2 + ["micro-0.2m"]  # the grid's own order
+    runner = FakeRunner()
+    rep = sweep.run_sweep(specs, tmp_path, workers=1, runner=runner, print_fn=lambda s: None)
+    order = {s.run_id: s for s in specs}
+    started = [order[r] for r in runner.calls]
+    assert [s.model for s in started[:3]] == ["micro-0.1m", "micro-0.2m", "micro-0.4m"]
+    assert sorted(runner.calls) == sorted(order) and rep.ok
+    for model in ("micro-0.1m", "micro-0.2m", "micro-0.4m"):  # each group keeps the grid's order
+        assert [s for s in started if s.model == model] == [s for s in specs if s.model == model]
+    other = plan.RunSpec("scaling", "python", "micro-0.1m", 1000, overrides=("data.seq_len=64",))
+    assert sweep.compile_key(other) != sweep.compile_key(specs[0])
+    assert sweep.compile_key(dataclasses.replace(specs[0], tokens=5, language="go", seed=3)) == \
+        sweep.compile_key(specs[0])

@@ -158,6 +158,28 @@ class SweepReport:
         return not self.failed
 
 
+def compile_key(spec: RunSpec) -> tuple:
+    """Runs with equal keys run one compiled train step: the model and the shared settings fix its
+    shapes, while the token budget, language, mixture, strategy and seed are data or arguments."""
+    return (spec.model, spec.overrides)
+
+
+def compile_order(items: Sequence) -> list:
+    """``items`` (specs, or tuples whose first entry is a spec) reordered round-robin over their
+    :func:`compile_key` groups, each group in its own order: the first runs started are one per
+    compiled program, so the runs of a group that follow load it from the shared compilation cache
+    instead of compiling it again side by side."""
+    groups: dict[tuple, list] = {}
+    for item in items:
+        spec = item[0] if isinstance(item, tuple) else item
+        groups.setdefault(compile_key(spec), []).append(item)
+    out, rank = [], 0
+    while len(out) < len(items):
+        out.extend(g[rank] for g in groups.values() if rank < len(g))
+        rank += 1
+    return out
+
+
 def run_sweep(specs: Sequence[RunSpec], runs_dir: str | Path, *, workers: int = 1, runner: Runner | None = None,
               flops_per_s: float = plan_lib.DEFAULT_FLOPS_PER_S, dry_run: bool = False,
               print_fn: Callable[[str], None] = print,
@@ -169,7 +191,7 @@ def run_sweep(specs: Sequence[RunSpec], runs_dir: str | Path, *, workers: int = 
     print_fn(plan_lib.format_plan(specs, [st == "finished" for st in states], workers, flops_per_s,
                                   overhead_s=overhead_s))
     skipped = [s.run_id for s, st in zip(specs, states) if st == "finished"]
-    todo = [(s, st) for s, st in zip(specs, states) if st != "finished"]
+    todo = compile_order([(s, st) for s, st in zip(specs, states) if st != "finished"])
     if dry_run:
         return SweepReport([], skipped, {}, 0.0)
     if not todo:

@@ -32,7 +32,6 @@ from codescale_jax.parallel.mesh import batch_divisor, make_mesh
 from codescale_jax.train import mfu as mfu_lib
 from codescale_jax.train.checkpoint import Checkpointer
 from codescale_jax.train.metrics import MetricsLogger, progress_line
-from codescale_jax.train.optimizer import make_optimizer, schedule
 from codescale_jax.train.step import Trainer, build_trainer, compiler_options
 
 #: Keys that may differ between the stored config of a run dir and a resuming invocation.
@@ -157,8 +156,7 @@ def train(cfg: Config, workdir: str | Path, *, stop_after: int | None = None,
     check_microbatches(cfg, div)
     compiler_options(mesh, cfg.train.cpu_matmuls)  # refuses an unknown library before config.json exists
     io_utils.atomic_write_text(cfg_path, config_lib.to_json(cfg))
-    tx = make_optimizer(cfg.optimizer, total)
-    trainer = build_trainer(cfg.model, mesh, tx, schedule(cfg.optimizer, total), cfg.train.parallel_microbatches,
+    trainer = build_trainer(cfg.model, mesh, cfg.optimizer, total, cfg.train.parallel_microbatches,
                             cfg.train.cpu_matmuls)
     if cfg.data.host_split not in ("documents", "rows"):
         raise config_lib.ConfigError(f"data.host_split={cfg.data.host_split!r}; use 'documents' or 'rows'")

@@ -17,9 +17,10 @@ import jax.numpy as jnp
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from codescale_jax.config import ConfigError, ModelConfig
+from codescale_jax.config import ConfigError, ModelConfig, OptimizerConfig
 from codescale_jax.model import decoder
 from codescale_jax.parallel import rules
+from codescale_jax.train.optimizer import lr_at, make_optimizer, schedule_numbers
 
 BATCH_KEYS = ("inputs", "targets", "segment_ids", "positions", "loss_mask")
 State = dict[str, Any]
@@ -91,12 +92,14 @@ def _grads(mcfg: ModelConfig, params, batch, microbatches: int):
     return sum(totals) / denom, count, grads
 
 
-def _train_step(mcfg: ModelConfig, tx: optax.GradientTransformation, schedule, state: State, batch,
-                microbatches: int = 1):
+def _train_step(mcfg: ModelConfig, opt: OptimizerConfig, state: State, batch, numbers, microbatches: int = 1):
+    """One optimizer step. ``numbers`` (:func:`optimizer.schedule_numbers`) is an argument, so the
+    run's length is not compiled in: runs that differ only in their token budget share a program."""
+    tx = make_optimizer(opt, numbers=numbers)
     loss, count, grads = _grads(mcfg, state["params"], batch, microbatches)
     updates, opt_state = tx.update(grads, state["opt_state"], state["params"])
     params = optax.apply_updates(state["params"], updates)
-    metrics = {"loss": loss, "grad_norm": optax.global_norm(grads), "lr": schedule(state["step"]),
+    metrics = {"loss": loss, "grad_norm": optax.global_norm(grads), "lr": lr_at(opt, state["step"], numbers),
                "loss_tokens": count}
     return {"step": state["step"] + 1, "params": params, "opt_state": opt_state}, metrics
 
@@ -112,8 +115,10 @@ class Trainer:
     state_shardings: State
     batch_sharding: NamedSharding
     init_fn: Callable[[jax.Array], State]
-    step_fn: Callable[[State, dict], tuple[State, dict]]
+    #: ``step_fn(state, batch, schedule_numbers)``: the jitted step (``train_step`` passes the numbers).
+    step_fn: Callable[[State, dict, jax.Array], tuple[State, dict]]
     eval_fn: Callable[[Any, dict], tuple[jax.Array, jax.Array]]
+    schedule_numbers: jax.Array
 
     def init(self, rng: jax.Array) -> State:
         with jax.set_mesh(self.mesh):
@@ -121,7 +126,12 @@ class Trainer:
 
     def train_step(self, state: State, batch: dict) -> tuple[State, dict]:
         with jax.set_mesh(self.mesh):
-            return self.step_fn(state, batch)
+            return self.step_fn(state, batch, self.schedule_numbers)
+
+    def lower_step(self, state: State, batch: dict):
+        """The train step lowered for ``state`` and ``batch`` (``.compile().as_text()`` gives its HLO)."""
+        with jax.set_mesh(self.mesh):
+            return self.step_fn.lower(state, batch, self.schedule_numbers)
 
     def eval_step(self, params, batch: dict) -> tuple[jax.Array, jax.Array]:
         with jax.set_mesh(self.mesh):
@@ -148,15 +158,16 @@ def state_shardings(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformat
     return {"step": replicated, "params": param_sh, "opt_state": opt_sh}
 
 
-def build_trainer(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformation, schedule,
+def build_trainer(mcfg: ModelConfig, mesh: Mesh, opt: OptimizerConfig, total_steps: int,
                   microbatches: int = 1, cpu_matmuls: str = "ynnpack") -> Trainer:
-    """Compile the steps. ``microbatches`` (``train.parallel_microbatches``) splits each train step's
+    """Compile the steps for AdamW of ``opt`` over a run of ``total_steps``. ``microbatches`` (``train.parallel_microbatches``) splits each train step's
     batch into that many independent passes in one program; the global batch must then be a
     multiple of ``microbatches`` times the batch-sharding devices (``data x fsdp``).
     ``cpu_matmuls`` (``train.cpu_matmuls``) picks the CPU matmul library (:data:`CPU_MATMULS`)."""
     if microbatches < 1:
         raise ValueError(f"train.parallel_microbatches must be >= 1, got {microbatches}")
     options = compiler_options(mesh, cpu_matmuls)
+    tx = make_optimizer(opt, total_steps)  # the state's structure (the step builds its own from the numbers)
     shardings = state_shardings(mcfg, mesh, tx)
     replicated = NamedSharding(mesh, PartitionSpec())
     batch_sh = rules.named_sharding(mesh, ("batch", "length"), (mesh.shape["data"] * mesh.shape["fsdp"], 1))
@@ -170,9 +181,10 @@ def build_trainer(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformatio
 
     batch_shardings = {k: batch_sh for k in BATCH_KEYS}
     init_fn = jax.jit(init, out_shardings=shardings)
-    step_fn = jax.jit(lambda s, b: _train_step(mcfg, tx, schedule, s, b, microbatches),
-                      in_shardings=(shardings, batch_shardings), out_shardings=(shardings, replicated),
+    step_fn = jax.jit(lambda s, b, h: _train_step(mcfg, opt, s, b, h, microbatches),
+                      in_shardings=(shardings, batch_shardings, replicated), out_shardings=(shardings, replicated),
                       donate_argnums=0, compiler_options=options)
+    numbers = jax.device_put(schedule_numbers(opt, total_steps), replicated)
     eval_fn = jax.jit(evaluate, in_shardings=(shardings["params"], batch_shardings),
                       out_shardings=(replicated, replicated), compiler_options=options)
-    return Trainer(mcfg, mesh, tx, shardings, batch_sh, init_fn, step_fn, eval_fn)
+    return Trainer(mcfg, mesh, tx, shardings, batch_sh, init_fn, step_fn, eval_fn, numbers)
