@@ -160,9 +160,10 @@ def state_shardings(mcfg: ModelConfig, mesh: Mesh, tx: optax.GradientTransformat
 
 def build_trainer(mcfg: ModelConfig, mesh: Mesh, opt: OptimizerConfig, total_steps: int,
                   microbatches: int = 1, cpu_matmuls: str = "ynnpack") -> Trainer:
-    """Compile the steps for AdamW of ``opt`` over a run of ``total_steps``. ``microbatches`` (``train.parallel_microbatches``) splits each train step's
-    batch into that many independent passes in one program; the global batch must then be a
-    multiple of ``microbatches`` times the batch-sharding devices (``data x fsdp``).
+    """Compile the steps for AdamW of ``opt`` over a run of ``total_steps``. ``microbatches``
+    (``train.parallel_microbatches``) splits each train step's batch into that many independent
+    passes in one program; the global batch must then be a multiple of ``microbatches`` times the
+    batch-sharding devices (``data x fsdp``).
     ``cpu_matmuls`` (``train.cpu_matmuls``) picks the CPU matmul library (:data:`CPU_MATMULS`)."""
     if microbatches < 1:
         raise ValueError(f"train.parallel_microbatches must be >= 1, got {microbatches}")
@@ -184,7 +185,8 @@ def build_trainer(mcfg: ModelConfig, mesh: Mesh, opt: OptimizerConfig, total_ste
     step_fn = jax.jit(lambda s, b, h: _train_step(mcfg, opt, s, b, h, microbatches),
                       in_shardings=(shardings, batch_shardings, replicated), out_shardings=(shardings, replicated),
                       donate_argnums=0, compiler_options=options)
-    numbers = jax.device_put(schedule_numbers(opt, total_steps), replicated)
+    host_numbers = schedule_numbers(opt, total_steps)  # the same on every process
+    numbers = jax.make_array_from_callback(host_numbers.shape, replicated, lambda idx: host_numbers[idx])
     eval_fn = jax.jit(evaluate, in_shardings=(shardings["params"], batch_shardings),
                       out_shardings=(replicated, replicated), compiler_options=options)
     return Trainer(mcfg, mesh, tx, shardings, batch_sh, init_fn, step_fn, eval_fn, numbers)
