@@ -118,9 +118,23 @@ def test_lbfgs_many_chunks_the_starts_on_cpu(monkeypatch):
         x0 = jnp.asarray([[6.0, 6.0, 0.5, 0.34, 0.28], [3.0, 8.0, -1.0, 0.1, 0.6], [5.0, 5.0, 0.0, 0.3, 0.3]],
                          jnp.float64)
         cfg = solver.SolverConfig(tol=1e-6, maxiter=500)
+        seen = []
+        raw = solver._many_fn
+
+        def recording(objective, c, n_args):
+            fn = raw(objective, c, n_args)
+
+            def call(x, *a):
+                seen.append(x.shape[0])
+                return fn(x, *a)
+            return call
+
+        monkeypatch.setattr(solver, "_many_fn", recording)
         monkeypatch.setattr(solver, "_CPU_LBFGS_ROWS", 1)
         one = solver.lbfgs_many(fit.scaled_objective, x0, *args, cfg=cfg)
+        assert seen == [1, 1, 1]
         monkeypatch.setattr(solver, "_CPU_LBFGS_ROWS", 10**9)
         whole = solver.lbfgs_many(fit.scaled_objective, x0, *args, cfg=cfg)
+        assert seen == [1, 1, 1, 3]
         np.testing.assert_allclose(np.asarray(one.params), np.asarray(whole.params), rtol=1e-6, atol=1e-8)
         np.testing.assert_allclose(np.asarray(one.value), np.asarray(whole.value), rtol=1e-9)

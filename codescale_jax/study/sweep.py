@@ -164,17 +164,16 @@ def compile_key(spec: RunSpec) -> tuple:
     return (spec.model, spec.overrides)
 
 
-def compile_order(items: Sequence) -> list:
-    """``items`` (specs, or tuples whose first entry is a spec) reordered round-robin over their
-    :func:`compile_key` groups, each group in its own order: the first runs started are one per
-    compiled program, so the runs of a group that follow load it from the shared compilation cache
-    instead of compiling it again side by side."""
+def compile_order(todo: Sequence[tuple[RunSpec, str]]) -> list[tuple[RunSpec, str]]:
+    """``(spec, status)`` pairs reordered round-robin over their :func:`compile_key` groups, each
+    group in its own order: the first runs started are one per compiled program, so the runs of a
+    group that follow load it from the shared compilation cache instead of compiling it again side
+    by side."""
     groups: dict[tuple, list] = {}
-    for item in items:
-        spec = item[0] if isinstance(item, tuple) else item
-        groups.setdefault(compile_key(spec), []).append(item)
+    for item in todo:
+        groups.setdefault(compile_key(item[0]), []).append(item)
     out, rank = [], 0
-    while len(out) < len(items):
+    while len(out) < len(todo):
         out.extend(g[rank] for g in groups.values() if rank < len(g))
         rank += 1
     return out
