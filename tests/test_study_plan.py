@@ -129,3 +129,28 @@ def test_eta_uses_the_presets_calibration(tmp_path, capsys):
                               flops_per_s=smoke.flops_per_s, overhead_s=smoke.overhead_s).eta_s
     assert runs_eta + smoke.outside_runs_s <= 300
     assert f"-> ETA {plan.format_duration(runs_eta + smoke.outside_runs_s)} in all" in out
+
+
+def test_real_micro_is_micro_on_the_registries_corpus(tmp_path, monkeypatch):
+    """real-micro trains micro's grid on the registries corpus: the same runs with the corpus
+    directory swapped, and a clear error naming the build command when the corpus is missing."""
+    from codescale_jax.study import stages
+
+    real, micro = load("real-micro"), load("micro")
+    assert real.corpus == "registries" and micro.corpus == "embedded"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(stages.StageError, match="experiments.build_corpus --recipe registries"):
+        stages.resolve_corpus(real)
+    corpus = tmp_path / "artifacts" / "corpus" / "registries"
+    corpus.mkdir(parents=True)
+    (corpus / "manifest.json").write_text("{}")
+    where = stages.resolve_corpus(real)
+    assert where == "artifacts/corpus/registries"
+    ours, theirs = presets.all_planned_specs(real, where), presets.all_planned_specs(micro, "artifacts/corpus/embedded")
+    assert len(ours) == len(theirs) == 156
+    for a, b in zip(ours, theirs):
+        assert f"data.corpus_dir={where}" in a.overrides
+        assert [o for o in a.overrides if not o.startswith("data.corpus_dir=")] == \
+            [o for o in b.overrides if not o.startswith("data.corpus_dir=")]
+        assert (a.experiment, a.language, a.model, a.tokens, a.strategy) == (b.experiment, b.language, b.model, b.tokens, b.strategy)
+        assert a.run_id != b.run_id  # another corpus, another run dir
