@@ -18,11 +18,11 @@ minutes on two CPU cores.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from codescale_jax import languages as languages_lib
+from codescale_jax.laws.lawfile import read_laws
 from codescale_jax.study.plan import RunSpec
 
 
@@ -114,7 +114,7 @@ def main(argv=None, runner=None) -> int:
                         "--bootstrap", "0", "--starts", preset.fit_starts, "--holdout", args.holdout])
     if rc != 0:
         return rc
-    laws = json.loads((out / "laws.json").read_text(encoding="utf-8"))["laws"]
+    laws = read_laws(out / "laws.json")
     print("\n".join(summary(laws)))
     return 0
 

@@ -97,6 +97,11 @@ def test_allocate_cli_regret_cap(laws_json, capsys):
     assert allocate_cli.main(["--laws", str(bad)] + args[2:] + ["--max-regret", "0.002"]) == 0
     assert "1 of 20 bootstrap draws have non-finite constants" in capsys.readouterr().out
     assert json.loads(out.read_text())["regret_cap"]["laws_checked"] == 20
+    # laws.json writes such a draw as null (strict JSON): the same note.
+    doc["laws"]["rust"]["bootstrap_draws"][3][0] = None
+    bad.write_text(json.dumps(doc))
+    assert allocate_cli.main(["--laws", str(bad)] + args[2:] + ["--max-regret", "0.002"]) == 0
+    assert "1 of 20 bootstrap draws have non-finite constants" in capsys.readouterr().out
 
 
 def test_cli_errors(tmp_path, capsys):

@@ -35,10 +35,18 @@ class Bootstrap:
     n_runs: int
 
     def params(self) -> dict[str, np.ndarray]:
-        """Raw-unit draws per parameter name (``A, B, alpha_N, alpha_D, L_inf``)."""
+        """Raw-unit draws per parameter name (``A, B, alpha_N, alpha_D, L_inf``). A resample that
+        cannot tell the N or D term from the floor can run its log-coefficient past what a float
+        holds; that draw reads ``inf`` (without a warning) and the summaries skip it."""
         t = self.thetas
-        return {"A": np.exp(t[:, 0]), "B": np.exp(t[:, 1]), "alpha_N": t[:, 3], "alpha_D": t[:, 4],
-                "L_inf": np.exp(t[:, 2])}
+        with np.errstate(over="ignore"):
+            return {"A": np.exp(t[:, 0]), "B": np.exp(t[:, 1]), "alpha_N": t[:, 3], "alpha_D": t[:, 4],
+                    "L_inf": np.exp(t[:, 2])}
+
+    def nonfinite_draws(self) -> int:
+        """Resamples with some parameter at infinity (or NaN) in raw units."""
+        p = self.params()
+        return int(np.sum(~np.all(np.isfinite(np.stack(list(p.values()), axis=1)), axis=1)))
 
     def derived(self) -> dict[str, np.ndarray]:
         """Compute-optimal exponents: ``N_opt ~ C^a``, ``D_opt ~ C^b``."""
@@ -109,8 +117,9 @@ def interval(draws: np.ndarray, level: float = 0.95) -> list[float]:
 def summarize(boot: Bootstrap, level: float = 0.95) -> dict:
     """``{"ci95": {name: [lo, hi]}, "se": {name: sd}}`` for parameters and derived quantities."""
     draws = {**boot.params(), **boot.derived()}
-    return {"ci95": {k: interval(v, level) for k, v in draws.items()},
-            "se": {k: float(np.std(v[np.isfinite(v)], ddof=1)) for k, v in draws.items()}}
+    with np.errstate(over="ignore", invalid="ignore"):  # finite draws near the float limit: an infinite SE
+        return {"ci95": {k: interval(v, level) for k, v in draws.items()},
+                "se": {k: float(np.std(v[np.isfinite(v)], ddof=1)) for k, v in draws.items()}}
 
 
 def predicted_loss_interval(boot: Bootstrap, n: float, d: float, level: float = 0.95) -> list[float]:

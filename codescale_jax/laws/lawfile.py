@@ -11,12 +11,17 @@ Layout::
                          "ci95": {"A": [lo, hi], ...}, "se": {...}, "n_points": .., "n_runs": ..,
                          "objective": .., "diagnostics": {...}, "holdout": {...}}, ...}}
 
-``A`` and ``B`` are always for raw N and D, whatever the fitter does internally.
+``A`` and ``B`` are always for raw N and D, whatever the fitter does internally. The file is
+strict JSON: a number past float range or undefined (a bootstrap draw whose coefficient ran off,
+the standard error of such draws) is written as ``null``; :func:`read_laws` and
+:func:`read_laws_doc` read every ``null`` back as NaN.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 from codescale_jax.io_utils import atomic_write_json, read_json
 from codescale_jax.laws.forms import PARAM_NAMES, LawParams
@@ -32,17 +37,39 @@ def law_entry(params: LawParams, **extra) -> dict:
     return {**params.to_dict(), **extra}
 
 
+def _null_for_nonfinite(obj: Any) -> Any:
+    """A copy with every non-finite float (numpy scalars included) replaced by None."""
+    if isinstance(obj, dict):
+        return {k: _null_for_nonfinite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_null_for_nonfinite(v) for v in obj]
+    if isinstance(obj, float) or type(obj).__name__.startswith("float"):
+        return float(obj) if math.isfinite(float(obj)) else None
+    return obj
+
+
+def _nan_for_null(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _nan_for_null(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_nan_for_null(v) for v in obj]
+    return math.nan if obj is None else obj
+
+
 def write_laws(path: str | Path, laws: dict[str, dict], settings: dict | None = None) -> None:
-    """Write a laws file atomically; ``laws`` maps language -> entry (see :func:`law_entry`)."""
+    """Write a laws file atomically; ``laws`` maps language -> entry (see :func:`law_entry`).
+    Non-finite numbers are written as ``null`` (strict JSON, readable by any parser)."""
     for lang, entry in laws.items():
         missing = [k for k in PARAM_NAMES if k not in entry]
         if missing:
             raise ValueError(f"law {lang!r} lacks {', '.join(missing)}")
-    atomic_write_json(path, {"format": FORMAT, "form": FORM, "units": UNITS, "fit": settings or {}, "laws": laws})
+    atomic_write_json(path, _null_for_nonfinite({"format": FORMAT, "form": FORM, "units": UNITS,
+                                                 "fit": settings or {}, "laws": laws}))
 
 
-def read_laws(path: str | Path) -> dict[str, dict]:
-    """Read a laws file; returns language -> entry. Errors name what is missing."""
+def read_laws_doc(path: str | Path) -> dict:
+    """The whole laws file (``format``, ``form``, ``units``, ``fit``, ``laws``), ``null`` read as NaN
+    inside ``laws``. Errors name what is missing."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no laws file; create one with python -m experiments.fit_laws")
@@ -51,10 +78,15 @@ def read_laws(path: str | Path) -> dict[str, dict]:
     if not isinstance(laws, dict) or not laws:
         raise ValueError(f"{path}: expected an object with a non-empty 'laws' mapping")
     for lang, entry in laws.items():
-        missing = [k for k in PARAM_NAMES if entry.get(k) is None]
+        missing = [k for k in PARAM_NAMES if not isinstance(entry, dict) or k not in entry]
         if missing:
             raise ValueError(f"{path}: law {lang!r} lacks {', '.join(missing)}")
-    return laws
+    return {**obj, "laws": _nan_for_null(laws)}
+
+
+def read_laws(path: str | Path) -> dict[str, dict]:
+    """Read a laws file; returns language -> entry (``null`` read as NaN). Errors name what is missing."""
+    return read_laws_doc(path)["laws"]
 
 
 def params_of(entry: dict) -> LawParams:

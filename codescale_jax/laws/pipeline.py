@@ -71,15 +71,18 @@ def fit_language(rows: list[dict], cfg: FitConfig, n_boot: int = 200, seed: int 
         s = boot_mod.summarize(b)
         extra["ci95"] = s["ci95"]
         extra["se"] = s["se"]
+        unbounded = b.nonfinite_draws()
         extra["bootstrap"] = {"resamples": n_boot, "unit": "run", "n_runs": b.n_runs, "seed": seed,
-                              "refits_hit_maxiter": b.hit_maxiter}
+                              "refits_hit_maxiter": b.hit_maxiter, "nonfinite_draws": unbounded}
         thetas = b.thetas
         if keep_draws > 0:
             p = b.params()
             extra["bootstrap_draws"] = [[float(p[k][i]) for k in ("A", "B", "alpha_N", "alpha_D", "L_inf")]
                                         for i in range(min(keep_draws, n_boot))]
         log(f"[{name}] {n_boot} bootstrap refits (by run, {b.n_runs} runs) in {time.perf_counter() - t0:.1f}s: "
-            f"alpha_N 95% [{s['ci95']['alpha_N'][0]:.4f}, {s['ci95']['alpha_N'][1]:.4f}]")
+            f"alpha_N 95% [{s['ci95']['alpha_N'][0]:.4f}, {s['ci95']['alpha_N'][1]:.4f}]"
+            + (f"; {unbounded} draw(s) with a coefficient past float range (left out of the intervals)"
+               if unbounded else ""))
     extra["shape"] = shape_check(n, d, loss)
     if holdout:
         extra["holdout"] = holdout_report(n, d, loss, holdout, cfg)

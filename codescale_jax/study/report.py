@@ -53,9 +53,11 @@ def _fmt_ci(entry: dict, key: str) -> str:
 
 
 def laws_section(out: Path, fig_dir: Path, outcome: dict) -> tuple[str, dict]:
+    from codescale_jax.laws.lawfile import read_laws_doc
     from codescale_jax.laws.pipeline import holdout_mask
 
-    doc, rows = _json(out / "laws.json"), _rows(out, "scaling")
+    doc = read_laws_doc(out / "laws.json") if (out / "laws.json").is_file() else None  # null -> NaN
+    rows = _rows(out, "scaling")
     if not doc or not rows:
         return "## Per-language laws\n\n" + _missing("no fitted laws", outcome, "fit"), {}
     laws = doc["laws"]
