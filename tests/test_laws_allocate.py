@@ -28,7 +28,7 @@ def numpy_mean_loss(p, problem):
         d = np.where(d <= u, d, rep)
     if problem.tau is not None:
         off = problem.tau * (1 - np.eye(len(w)))
-        d = d + problem.gamma * d @ off.T
+        d = np.maximum(d + problem.gamma * d @ off.T, 1.0)  # negative transfer: held at one token
     a, b, an, ad, e = PARAMS.T
     losses = a * problem.n_params ** -an + b * d ** -ad + e
     return losses @ w / w.sum()
@@ -193,6 +193,29 @@ def test_regret_cap_can_ignore_the_fitted_transfer():
     with_transfer = al.AllocationProblem(LANGS, PARAMS, N, D, tau=tau, gamma=1.0)
     assert _regret(with_transfer, wary.shares).max() <= 0.01 + 1e-9
     assert wary.shares[0] > trusting.shares[0]
+
+
+def test_negative_transfer_draw_cannot_slip_past_the_cap():
+    """A transfer draw below 0 (the bootstrap gives some) can take a language's effective tokens
+    below zero at a skewed split. Its loss there must read as huge, not NaN: a NaN once passed
+    every cap check, and the uncapped optimum came back with one language predicted 9,800x worse."""
+    tau = np.zeros((4, 4))
+    tau[1:, 0] = 3.0  # python's tokens count three times for every other language: python gets most
+    draw = tau.copy()
+    draw[1, 0] = -0.5  # ... but in this draw they hurt java (its effective tokens go negative)
+    free = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, tau=tau, gamma=1.0))
+    assert free.shares[0] > 0.5
+    skewed = al.AllocationProblem(LANGS, PARAMS, N, D, tau=draw, gamma=1.0)
+    obj, per = al.evaluate(skewed, free.shares)
+    assert np.all(np.isfinite(per)) and per[1] >= PARAMS[1, 0] * N ** -PARAMS[1, 2] + PARAMS[1, 1] + PARAMS[1, 4] - 1e-9
+    assert numpy_mean_loss(free.shares[None], skewed)[0] == pytest.approx(obj, rel=1e-12)
+    capped = al.allocate(al.AllocationProblem(LANGS, PARAMS, N, D, tau=tau, gamma=1.0, max_regret=0.01,
+                                              regret_tau_draws=draw[None]))
+    assert capped.regret["laws_checked"] == 2
+    worst = capped.regret["max_predicted_regret"]
+    assert all(np.isfinite(v) and v <= 0.01 + 1e-9 for v in worst.values()), worst
+    assert _regret(skewed, capped.shares).max() <= 0.01 + 1e-9
+    assert _regret(al.AllocationProblem(LANGS, PARAMS, N, D, tau=tau, gamma=1.0), capped.shares).max() <= 0.01 + 1e-9
 
 
 def test_regret_cap_leaves_out_draws_that_overflow():

@@ -285,3 +285,7 @@ def test_transfer_bootstrap_reaches_transfer_json_the_allocator_and_the_report(t
     assert "over 39 of 40 refits" in text
     assert f"| python | - | {doc['tau'][0][1]:.2f} [{lo[0][1]:.2f}, {hi[0][1]:.2f}] |" in text
     assert "intervals exclude 0" in text
+    # A bound that ran off (bootstrap refits give some) prints with an exponent, not 300 digits.
+    wild = _json.loads(_json.dumps(doc))
+    wild["tau_ci95"]["hi"][0][1] = 4.8e230
+    assert f"| python | - | {doc['tau'][0][1]:.2f} [{lo[0][1]:.2f}, 4.80e+230] |" in "\n".join(transfer_lines(wild))

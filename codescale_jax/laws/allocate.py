@@ -160,12 +160,14 @@ def mean_loss(p, params, n, total, weights, available, tau, gamma):
 
     One token is added to every language so that a zero share gives a large finite loss, not
     ``inf``; unlike a ``max`` floor it keeps the gradient (a floor would make ``p_i = 0`` a false
-    stationary point).
+    stationary point). A negative transfer (a ``tau`` draw below 0: the other language's tokens
+    hurt) can take the effective tokens below that one token, where the power law is undefined;
+    they are held at one token there (the zero-share loss), so every split has a finite loss.
     """
     d = p * total + 1.0
     d = repeat_discount(d, available)
     off = tau * (1.0 - jnp.eye(tau.shape[0], dtype=tau.dtype))
-    d_eff = d + gamma * (off @ d)
+    d_eff = jnp.maximum(d + gamma * (off @ d), 1.0)
     losses = law_loss(params[:, 0], params[:, 1], params[:, 2], params[:, 3], params[:, 4], n, d_eff)
     return jnp.sum(weights * losses) / jnp.sum(weights), losses
 
@@ -196,8 +198,10 @@ def _draw_losses(p, draws, n, total, avail, taus, gammas):
 
 
 def _regret_excess(p, draws, ref, cap, n, total, avail, taus, gammas):
-    """How far each (scenario, language) is above ``(1 + cap)`` times its uniform-split loss ``ref``."""
-    return jnp.maximum(_draw_losses(p, draws, n, total, avail, taus, gammas) / ref - 1.0 - cap, 0.0)
+    """How far each (scenario, language) is above ``(1 + cap)`` times its uniform-split loss ``ref``;
+    a loss that is not a number counts as infinitely far (a NaN must never pass the cap)."""
+    excess = _draw_losses(p, draws, n, total, avail, taus, gammas) / ref - 1.0 - cap
+    return jnp.where(jnp.isnan(excess), jnp.inf, jnp.maximum(excess, 0.0))
 
 
 _regret_excess_jit = jax.jit(_regret_excess)

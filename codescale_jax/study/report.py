@@ -363,6 +363,10 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
 
 
 def _f2(x: float) -> str:
+    """Two decimals; magnitudes of 1,000 and more (a bootstrap draw that ran off) in three digits
+    with an exponent, so a cell never grows into hundreds of digits."""
+    if abs(x) >= 1e3:
+        return f"{x:.2e}"
     return f"{x:.2f}".replace("-0.00", "0.00")
 
 
