@@ -25,7 +25,8 @@ def test_nonfinite_numbers_are_written_as_null_and_read_as_nan(tmp_path):
              "se": {"A": float("inf"), "B": np.float64("nan")},
              "ci95": {"A": [1.0, 9.0]},
              "bootstrap_draws": [[3.0, 40.0, 0.3, 0.4, 0.5], [float("inf"), 0.0, 7e5, 0.4, np.float32("-inf")]],
-             "holdout": {"rule": "largest=1", "n_fit": 12}}
+             "holdout": {"rule": "largest=1", "n_fit": 12},
+             "diagnostics": {"grid": np.array([1.5, np.inf]), "starts": np.int64(243)}}
     path = tmp_path / "laws.json"
     write_laws(path, {"rust": entry}, {"seed": 0})
     doc = _strict(path.read_text())  # parses with a strict parser
@@ -33,6 +34,7 @@ def test_nonfinite_numbers_are_written_as_null_and_read_as_nan(tmp_path):
     assert written["se"] == {"A": None, "B": None}
     assert written["bootstrap_draws"][1] == [None, 0.0, 7e5, 0.4, None]
     assert written["holdout"] == {"rule": "largest=1", "n_fit": 12} and written["alpha_D"] == 0.4
+    assert written["diagnostics"] == {"grid": [1.5, None], "starts": 243}
     back = read_laws(path)["rust"]
     assert math.isnan(back["se"]["A"]) and math.isnan(back["bootstrap_draws"][1][0])
     assert np.isfinite(np.asarray(back["bootstrap_draws"], np.float64)).sum(axis=1).tolist() == [5, 3]

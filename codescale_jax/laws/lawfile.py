@@ -38,7 +38,9 @@ def law_entry(params: LawParams, **extra) -> dict:
 
 
 def _null_for_nonfinite(obj: Any) -> Any:
-    """A copy with every non-finite float (numpy scalars included) replaced by None."""
+    """A copy with every non-finite float (numpy scalars and arrays included) replaced by None."""
+    if hasattr(obj, "tolist") and hasattr(obj, "dtype"):  # numpy array or scalar
+        obj = obj.tolist()
     if isinstance(obj, dict):
         return {k: _null_for_nonfinite(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
