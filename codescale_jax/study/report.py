@@ -514,7 +514,7 @@ def write_report(out: str | Path, preset_name: str = "", outcome: dict | None = 
     alloc_md, alloc_result = allocation_section(out, fig_dir, outcome)
     head = [f"# Multilingual code scaling study: report{f' (preset {preset_name})' if preset_name else ''}", ""]
     if outcome:
-        head += ["Stages: " + "; ".join(f"{k}: {v}" for k, v in outcome.items()), ""]
+        head += ["Stages of the call that wrote this report: " + "; ".join(f"{k}: {v}" for k, v in outcome.items()), ""]
     head += ["Headline: " + "; ".join(filter(None, [
         f"{len(laws)} laws fitted from {len(scaling)} runs" if laws else "no laws fitted",
         f"extrapolation error {100 * mean_err:.2f}% (target <= 2%)" if mean_err is not None else None,
