@@ -11,8 +11,8 @@ Expected time: the corpus build about 7 min (downloads included), the study abou
 2-core CPU box: 31 min 27 s measured from an empty run directory (scaling 13.4 min, synergy 3.9
 min, pairing with translation scoring 9.0 min, allocation 3.9 min; BUILD_NOTES.md, "The study",
 real-micro run 1; its pairing stage shared the box with a test run for 3 minutes). Its ETA line
-uses micro's calibration (18.9 min, from a faster host: on this one micro's scaling stage took
-13.6 min and real-micro's 13.4). Expected result: seven laws with held-out error of the largest size
+uses micro's calibration (30.1 min, from micro's run 9 on the same host, whose stages took 13.3,
+3.6, 8.1 and 3.7 min). Expected result: seven laws with held-out error of the largest size
 about 6.4% mean (micro, on synthetic programs: about 10%), in-sample 1.8-3.1%; synergy mostly
 negative at these budgets (3 of 42 pairs positive, mean -2.8%), C#'s least harmful partner Java;
 no pairing gain; the capped allocation within 0.013 of uniform and not resolved over five seeds.
