@@ -5,6 +5,7 @@ import dataclasses
 
 import jax
 import numpy as np
+import optax
 import pytest
 
 from _train_helpers import tiny_config
@@ -32,13 +33,37 @@ def test_runs_of_different_length_lower_to_the_same_program():
     assert not np.array_equal(np.asarray(short.schedule_numbers), np.asarray(long.schedule_numbers))
 
 
+def _optax_reference(opt: OptimizerConfig, total: int):
+    """The same schedules composed from optax's own (an independent implementation of the formulas)."""
+    warm = int(schedule_numbers(opt, total)[0])
+    rest = max(1, total - warm)
+    if opt.schedule == "cosine":
+        after = optax.cosine_decay_schedule(opt.lr, rest, alpha=opt.min_lr_ratio)
+    elif opt.schedule == "wsd":
+        decay = max(1, round(opt.decay_fraction * total))
+        after = optax.join_schedules([optax.constant_schedule(opt.lr),
+                                      optax.linear_schedule(opt.lr, opt.lr * opt.min_lr_ratio, decay)],
+                                     [max(0, rest - decay)])
+    else:
+        after = optax.constant_schedule(opt.lr)
+    return optax.join_schedules([optax.linear_schedule(0.0, opt.lr, warm), after], [warm])
+
+
+@pytest.mark.parametrize("name", ["cosine", "wsd", "constant"])
+def test_the_schedule_matches_optax(name):
+    opt = OptimizerConfig(lr=1e-3, schedule=name, warmup_steps=7, decay_fraction=0.3, min_lr_ratio=0.1)
+    ours, ref = schedule(opt, 110), _optax_reference(opt, 110)
+    for step in range(0, 121):
+        assert float(ours(step)) == pytest.approx(float(ref(step)), rel=1e-5, abs=1e-10), step
+
+
 @pytest.mark.parametrize("name", ["cosine", "wsd", "constant"])
 def test_the_steps_learning_rate_follows_the_runs_schedule(name):
     cfg = resolve_config(tiny_config())
     opt = dataclasses.replace(cfg.optimizer, schedule=name, warmup_steps=2, decay_fraction=0.5, lr=1e-3)
     _, trainer, batch = _trainer(6, opt)
     state = trainer.init(jax.random.key(0))
-    expected = schedule(opt, 6)
+    expected = _optax_reference(opt, 6)
     for step in range(6):
         state, metrics = trainer.train_step(state, batch)
         assert float(metrics["lr"]) == pytest.approx(float(expected(step)), rel=1e-6, abs=1e-12), step

@@ -45,8 +45,8 @@ def _null_for_nonfinite(obj: Any) -> Any:
         return {k: _null_for_nonfinite(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_null_for_nonfinite(v) for v in obj]
-    if isinstance(obj, float) or type(obj).__name__.startswith("float"):
-        return float(obj) if math.isfinite(float(obj)) else None
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
     return obj
 
 
