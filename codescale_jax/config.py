@@ -142,11 +142,13 @@ class TrainConfig:
         return self.batch_size * seq_len
 
     def total_steps(self, seq_len: int) -> int:
+        if self.steps < 0 or self.tokens < 0:
+            raise ConfigError(f"train.steps={self.steps} and train.tokens={self.tokens:g}: neither may be negative")
         if self.steps > 0:
             return self.steps
         if self.tokens > 0:
             return max(1, math.ceil(self.tokens / self.tokens_per_step(seq_len)))
-        raise ValueError("set train.tokens (e.g. --tokens 2e6) or train.steps")
+        raise ConfigError("set train.tokens (e.g. --tokens 2e6) or train.steps")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         args.coordinator_address, args.num_processes, args.process_id, initialization_timeout_s=args.init_timeout,
         heartbeat_timeout_s=args.heartbeat_timeout, barrier_timeout_s=args.barrier_timeout), force=args.distributed)
     from codescale_jax.config import ConfigError, make_config
+    from codescale_jax.data.input import input_errors
     from codescale_jax.parallel.mesh import MeshError
     from codescale_jax.train.loop import NaNLossError, train
 
@@ -57,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         row = train(cfg, args.workdir, stop_after=args.stop_after)
-    except (MeshError, ConfigError) as exc:  # a mesh the devices cannot hold; a run dir of another config
+    except (MeshError, ConfigError, *input_errors()) as exc:
+        # a mesh the devices cannot hold, a run dir of another config, a corpus or mixture that
+        # cannot be read
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except NaNLossError as exc:

@@ -46,7 +46,10 @@ def main(argv=None) -> int:
         sys.exit("--programs must be >= 1")
     available = synthetic.available_languages()
     if args.languages:
-        langs = languages.parse_list(args.languages)
+        try:
+            langs = languages.parse_list(args.languages)
+        except languages.UnknownLanguageError as err:
+            sys.exit(f"error: {err}")
         missing = [lang for lang in langs if lang not in available]
         if missing:
             sys.exit(f"no renderer for {', '.join(missing)}; available: {', '.join(available)}")

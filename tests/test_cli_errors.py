@@ -1,6 +1,8 @@
-"""Bad input to the evaluation and benchmark entry points ends with one 'error: ...' line, exit 2."""
+"""Bad input to the entry points ends with one 'error: ...' line (exit 2 where the entry point returns a code)."""
 
-from experiments import bench_train, evaluate
+import pytest
+
+from experiments import bench_train, evaluate, verify_synthetic
 
 
 def test_evaluate_names_a_missing_run_dir_and_an_unknown_language(tmp_path, capsys):
@@ -22,3 +24,30 @@ def test_bench_train_names_an_unknown_model_or_a_mesh_too_big(capsys):
 def test_bench_train_names_an_unknown_cpu_matmul_library(capsys):
     assert bench_train.main(["--model", "micro-0.1m", "--set", "mesh.data=1", "--set", "train.cpu_matmuls=mkl"]) == 2
     assert capsys.readouterr().err.startswith("error: train.cpu_matmuls='mkl'; use one of ynnpack, eigen")
+
+
+def test_train_reports_bad_budgets_and_unreadable_input_in_one_line_and_writes_no_config(tmp_path, capsys):
+    from experiments import train as train_cli
+
+    empty = tmp_path / "empty_corpus"
+    empty.mkdir()
+    cases = [
+        (["--tokens", "-5"], "error: train.steps=0 and train.tokens=-5: neither may be negative"),
+        (["--tokens", "4096", "--set", "data.corpus=shards"], "error: data.corpus=shards needs data.corpus_dir"),
+        (["--tokens", "4096", "--set", "data.corpus=shards", "--set", f"data.corpus_dir={empty}"],
+         "error: no train shards for language 'python'"),
+        (["--tokens", "4096", "--set", "data.mixture=python:0.5"], "error: mixture item 'python:0.5' is not"),
+        (["--tokens", "4096", "--set", "data.mixture=python=0.5,cobol=0.5"], "error: unknown language 'cobol'"),
+    ]
+    for extra, message in cases:
+        workdir = tmp_path / "run"
+        assert train_cli.main(["--model", "micro-0.1m", "--language", "python", "--workdir", str(workdir), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(message), (extra, err)
+        # No config.json: the corrected command in the same run dir starts the run, not "a different config".
+        assert not (workdir / "config.json").exists(), extra
+
+
+def test_verify_synthetic_names_an_unknown_language():
+    with pytest.raises(SystemExit, match="^error: unknown language 'cobol'"):
+        verify_synthetic.main(["--programs", "1", "--languages", "python,cobol"])

@@ -59,3 +59,10 @@ def test_an_overflowing_bootstrap_draw_is_counted_without_warnings():
     assert np.isinf(p["A"][2]) and b.nonfinite_draws() == 1
     lo, hi = s["ci95"]["A"]
     assert 2.9 <= lo <= hi <= 3.2  # the interval is over the three finite draws
+
+
+def test_a_truncated_laws_file_is_named_in_the_error(tmp_path):
+    path = tmp_path / "laws.json"
+    path.write_text('{"laws": {"rust": {"E": 1.0,', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"laws\.json: not a JSON laws file"):
+        read_laws(path)

@@ -23,13 +23,25 @@ import grain
 import numpy as np
 
 from codescale_jax import languages
-from codescale_jax.config import DataConfig
+from codescale_jax.config import ConfigError, DataConfig
 from codescale_jax.data import tokenizer as tokenizer_lib
 from codescale_jax.data.packing import PackedRowsIterDataset, lm_batch
 
 
 class EmptyCorpusError(ValueError):
     pass
+
+
+def input_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean "this data config cannot be read" (a missing, empty or corrupt corpus,
+    a bad mixture or pairing setting, an unknown language): an entry point reports them as one
+    line, where anything else is a bug and keeps its traceback."""
+    from codescale_jax.data.pipeline_mixture import MixtureError
+    from codescale_jax.data.pipeline_pairs import PairingError
+    from codescale_jax.data.shards import CorruptShardError, MissingCorpusError
+
+    return (EmptyCorpusError, MissingCorpusError, CorruptShardError, MixtureError, PairingError,
+            languages.UnknownLanguageError)
 
 
 def get_tokenizer(data_cfg: DataConfig):
@@ -54,12 +66,12 @@ def documents(data_cfg: DataConfig, language: str, split: str) -> Sequence[str]:
             docs = open_documents(ensure_embedded_corpus(), lang, split)
     elif data_cfg.corpus == "shards":
         if not data_cfg.corpus_dir:
-            raise ValueError("data.corpus=shards needs data.corpus_dir (a directory with manifest.json)")
+            raise ConfigError("data.corpus=shards needs data.corpus_dir (a directory with manifest.json)")
         from codescale_jax.data.shards import open_documents
 
         docs = open_documents(data_cfg.corpus_dir, lang, split)
     else:
-        raise ValueError(f"unknown data.corpus {data_cfg.corpus!r}; use 'embedded' or 'shards'")
+        raise ConfigError(f"unknown data.corpus {data_cfg.corpus!r}; use 'embedded' or 'shards'")
     if len(docs) == 0:
         raise EmptyCorpusError(f"no {lang} documents in split {split!r} of corpus {data_cfg.corpus!r}")
     return docs

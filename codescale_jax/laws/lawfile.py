@@ -19,6 +19,7 @@ the standard error of such draws) is written as ``null``; :func:`read_laws` and
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,10 @@ def read_laws_doc(path: str | Path) -> dict:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no laws file; create one with python -m experiments.fit_laws")
-    obj = read_json(path)
+    try:
+        obj = read_json(path)
+    except json.JSONDecodeError as exc:  # a truncated or hand-edited file: name it
+        raise ValueError(f"{path}: not a JSON laws file ({exc})") from None
     laws = obj.get("laws") if isinstance(obj, dict) else None
     if not isinstance(laws, dict) or not laws:
         raise ValueError(f"{path}: expected an object with a non-empty 'laws' mapping")

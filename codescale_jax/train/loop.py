@@ -155,15 +155,17 @@ def train(cfg: Config, workdir: str | Path, *, stop_after: int | None = None,
                                      "processes)")
     check_microbatches(cfg, div)
     compiler_options(mesh, cfg.train.cpu_matmuls)  # refuses an unknown library before config.json exists
-    io_utils.atomic_write_text(cfg_path, config_lib.to_json(cfg))
-    trainer = build_trainer(cfg.model, mesh, cfg.optimizer, total, cfg.train.parallel_microbatches,
-                            cfg.train.cpu_matmuls)
     if cfg.data.host_split not in ("documents", "rows"):
         raise config_lib.ConfigError(f"data.host_split={cfg.data.host_split!r}; use 'documents' or 'rows'")
     # "rows": every process reads the global batch and keeps its own rows (see _local_rows).
     n_read, i_read = (1, 0) if cfg.data.host_split == "rows" else (jax.process_count(), jax.process_index())
+    # The input is opened before config.json is written too: a missing corpus or a bad mixture
+    # (input_lib.input_errors()) stops here, and the corrected command starts the run afresh.
     dataset = input_lib.train_dataset(cfg.data, cfg.train.batch_size // n_read, seed=cfg.train.seed,
                                       process_index=i_read, process_count=n_read)
+    io_utils.atomic_write_text(cfg_path, config_lib.to_json(cfg))
+    trainer = build_trainer(cfg.model, mesh, cfg.optimizer, total, cfg.train.parallel_microbatches,
+                            cfg.train.cpu_matmuls)
     data_iter = iter(dataset)
     ckpt = Checkpointer(workdir / "checkpoints", keep=cfg.train.keep_checkpoints)
     # Process 0 owns the run dir's logs; the others keep theirs apart so rows are not duplicated.
