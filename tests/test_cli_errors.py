@@ -51,3 +51,42 @@ def test_train_reports_bad_budgets_and_unreadable_input_in_one_line_and_writes_n
 def test_verify_synthetic_names_an_unknown_language():
     with pytest.raises(SystemExit, match="^error: unknown language 'cobol'"):
         verify_synthetic.main(["--programs", "1", "--languages", "python,cobol"])
+
+
+def test_train_stops_on_a_damaged_shard_before_its_first_step(tmp_path, capsys):
+    from codescale_jax.data import shards
+    from codescale_jax.io_utils import atomic_write_json
+    from experiments import train as train_cli
+
+    root = tmp_path / "corpus"
+    docs = [f"fn f{i}() -> u32 {{ {i} }}\n" * 8 for i in range(400)]
+    manifest = {"languages": {"rust": {"splits": {}}}}
+    for split, part in (("train", docs[:360]), ("validation", docs[360:])):
+        infos = shards.write_split(root / "rust", split, part, target_shard_bytes=1 << 30, corpus_root=root)
+        manifest["languages"]["rust"]["splits"][split] = {"shards": [vars(i) for i in infos],
+                                                          "documents": len(part)}
+    atomic_write_json(root / "manifest.json", manifest)
+    shard = root / "rust" / "train-00000-of-00001.array_record"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped bit pattern inside one record's block
+    shard.write_bytes(bytes(data))
+    argv = ["--model", "micro-0.1m", "--language", "rust", "--tokens", "4096", "--workdir", str(tmp_path / "run"),
+            "--set", "data.corpus=shards", "--set", f"data.corpus_dir={root}"]
+    assert train_cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: shard ") and "does not match its manifest checksum" in err, err
+    assert not (tmp_path / "run" / "config.json").exists()
+
+
+def test_shard_checksums_are_hashed_once_per_process_until_the_file_changes(tmp_path, monkeypatch):
+    from codescale_jax.data import shards
+
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"abc")
+    calls = []
+    real = shards.sha256_file
+    monkeypatch.setattr(shards, "sha256_file", lambda p: calls.append(p) or real(p))
+    first = shards._checksum(path)
+    assert shards._checksum(path) == first and len(calls) == 1
+    path.write_bytes(b"abcd")  # new size (and time): hashed again
+    assert shards._checksum(path) != first and len(calls) == 2

@@ -63,13 +63,13 @@ def documents(data_cfg: DataConfig, language: str, split: str) -> Sequence[str]:
             from codescale_jax.data.corpus_recipes import ensure_embedded_corpus
             from codescale_jax.data.shards import open_documents
 
-            docs = open_documents(ensure_embedded_corpus(), lang, split)
+            docs = open_documents(ensure_embedded_corpus(), lang, split, verify=data_cfg.verify_shards)
     elif data_cfg.corpus == "shards":
         if not data_cfg.corpus_dir:
             raise ConfigError("data.corpus=shards needs data.corpus_dir (a directory with manifest.json)")
         from codescale_jax.data.shards import open_documents
 
-        docs = open_documents(data_cfg.corpus_dir, lang, split)
+        docs = open_documents(data_cfg.corpus_dir, lang, split, verify=data_cfg.verify_shards)
     else:
         raise ConfigError(f"unknown data.corpus {data_cfg.corpus!r}; use 'embedded' or 'shards'")
     if len(docs) == 0:

@@ -257,6 +257,18 @@ def shard_paths(corpus_dir: str | os.PathLike, language: str, split: str) -> lis
     return [p for _, _, p in found]
 
 
+_CHECKSUMS: dict[tuple[str, int, int], str] = {}
+
+
+def _checksum(path: str | os.PathLike) -> str:
+    """SHA-256 of a shard, hashed once per process while its size and modification time stay put."""
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns)
+    if key not in _CHECKSUMS:
+        _CHECKSUMS[key] = sha256_file(path)
+    return _CHECKSUMS[key]
+
+
 def open_documents(corpus_dir: str | os.PathLike, language: str, split: str, verify: bool = False) -> ShardedDocuments:
     """Open the documents of ``language``/``split`` in a corpus directory for random access.
 
@@ -288,7 +300,7 @@ def open_documents(corpus_dir: str | os.PathLike, language: str, split: str, ver
         expected = [shards[r]["documents"] for r in rel]
         if verify:
             for p, r in zip(paths, rel):
-                if sha256_file(p) != shards[r]["sha256"]:
+                if _checksum(p) != shards[r]["sha256"]:
                     raise CorruptShardError(f"shard {p} does not match its manifest checksum; rebuild the corpus")
     return ShardedDocuments(paths, expected)
 

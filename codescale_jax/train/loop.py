@@ -38,7 +38,8 @@ from codescale_jax.train.step import Trainer, build_trainer, compiler_options
 #: ``data.mixture`` may change on purpose: the mixture pipeline then continues every language where it
 #: stopped with the new shares from the next batch on (see codescale_jax.data.pipeline).
 BOOKKEEPING_KEYS = frozenset({"train.log_every", "train.eval_every", "train.checkpoint_every",
-                              "train.keep_checkpoints", "train.tensorboard", "train.peak_flops", "data.mixture"})
+                              "train.keep_checkpoints", "train.tensorboard", "train.peak_flops", "data.mixture",
+                              "data.verify_shards"})
 
 
 class NaNLossError(FloatingPointError):
