@@ -289,3 +289,21 @@ def test_transfer_bootstrap_reaches_transfer_json_the_allocator_and_the_report(t
     wild = _json.loads(_json.dumps(doc))
     wild["tau_ci95"]["hi"][0][1] = 4.8e230
     assert f"| python | - | {doc['tau'][0][1]:.2f} [{lo[0][1]:.2f}, 4.80e+230] |" in "\n".join(transfer_lines(wild))
+
+
+def test_unreadable_inputs_are_named_at_the_head_and_the_rest_is_still_written(tmp_path, capsys):
+    out = _study(tmp_path)
+    (out / "laws.json").write_text('{"laws": ', encoding="utf-8")  # cut off mid-write by hand
+    csv_path = out / "results" / "scaling.csv"
+    header, *body = csv_path.read_text(encoding="utf-8").splitlines()
+    cols = header.split(",")
+    keep = [i for i, c in enumerate(cols) if c != "loss"]
+    csv_path.write_text("\n".join(",".join(line.split(",")[i] for i in keep) for line in [header, *body]) + "\n",
+                        encoding="utf-8")
+    text = write_report(out, "test").read_text(encoding="utf-8")
+    head = text.split("## ", 1)[0]
+    assert "**Unreadable inputs**" in head
+    assert "scaling.csv: missing column(s) loss" in head and "laws.json: not a JSON laws file" in head
+    assert "## Synergy" in text and "## Allocation" in text  # the other sections are still there
+    err = capsys.readouterr().err
+    assert err.count("[report] warning:") == 2

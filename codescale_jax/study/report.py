@@ -2,7 +2,9 @@
 
 Reads only files: ``results/*.csv``, ``laws.json``, ``alloc.json``. Each section says plainly when
 its data is missing (stage not run, failed, or not part of the preset) instead of showing
-anything made up. The comparison with the study (Yang et al., arXiv:2512.13472, via
+anything made up; an input that exists but cannot be read (a results file missing a column, a
+truncated laws.json) is named at the head of the report and in the log, and the other sections
+are still written. The comparison with the study (Yang et al., arXiv:2512.13472, via
 :mod:`codescale_jax.laws.presets`) states per finding whether this study's numbers agree, differ or
 cannot be compared. Sizes and budgets of a CPU preset are orders of magnitude below the study's,
 so agreement in *direction* is the most that can be expected; the report says so.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +40,38 @@ def _rows(out: Path, stage: str) -> list[dict] | None:
         return None
 
 
+def unreadable_inputs(out: Path) -> list[str]:
+    """One line per results file or JSON input that exists but cannot be read. The sections built
+    from such a file say "no data"; the report's head and the log say why."""
+    problems = []
+    for path in sorted((out / "results").glob("*.csv")):
+        try:
+            load_results(path)
+        except ResultsError as exc:  # its message names the file
+            problems.append(str(exc))
+    if (out / "laws.json").is_file():
+        from codescale_jax.laws.lawfile import read_laws_doc
+
+        try:
+            read_laws_doc(out / "laws.json")
+        except ValueError as exc:  # its message starts with the path
+            problems.append(f"laws.json: {str(exc).split(': ', 1)[-1]}")
+    for name in ("alloc.json", "transfer.json"):
+        path = out / name
+        if path.is_file():
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                problems.append(f"{name}: not valid JSON ({exc})")
+    return problems
+
+
 def _json(path: Path) -> dict | None:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    """The JSON object in ``path``; None when the file is absent or unreadable (unreadable_inputs says why)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except ValueError:
+        return None
 
 
 def _missing(what: str, outcome: dict, stage: str) -> str:
@@ -56,7 +89,10 @@ def laws_section(out: Path, fig_dir: Path, outcome: dict) -> tuple[str, dict]:
     from codescale_jax.laws.lawfile import read_laws_doc
     from codescale_jax.laws.pipeline import holdout_mask
 
-    doc = read_laws_doc(out / "laws.json") if (out / "laws.json").is_file() else None  # null -> NaN
+    try:
+        doc = read_laws_doc(out / "laws.json") if (out / "laws.json").is_file() else None  # null -> NaN
+    except ValueError:  # not JSON, or no laws in it: unreadable_inputs names it in the report's head
+        doc = None
     rows = _rows(out, "scaling")
     if not doc or not rows:
         return "## Per-language laws\n\n" + _missing("no fitted laws", outcome, "fit"), {}
@@ -502,6 +538,9 @@ def write_report(out: str | Path, preset_name: str = "", outcome: dict | None = 
     outcome = outcome or {}
     fig_dir = out / "report"
     fig_dir.mkdir(parents=True, exist_ok=True)
+    problems = unreadable_inputs(out)
+    for problem in problems:
+        print(f"[report] warning: {problem}", file=sys.stderr, flush=True)
     laws_md, laws = laws_section(out, fig_dir, outcome)
     scaling = _rows(out, "scaling") or []
     for lang, rs in by_language(scaling).items():
@@ -515,6 +554,9 @@ def write_report(out: str | Path, preset_name: str = "", outcome: dict | None = 
     head = [f"# Multilingual code scaling study: report{f' (preset {preset_name})' if preset_name else ''}", ""]
     if outcome:
         head += ["Stages of the call that wrote this report: " + "; ".join(f"{k}: {v}" for k, v in outcome.items()), ""]
+    if problems:
+        head += ["**Unreadable inputs** (the sections that need them say \"no data\"): "
+                 + "; ".join(problems) + ".", ""]
     head += ["Headline: " + "; ".join(filter(None, [
         f"{len(laws)} laws fitted from {len(scaling)} runs" if laws else "no laws fitted",
         f"extrapolation error {100 * mean_err:.2f}% (target <= 2%)" if mean_err is not None else None,
