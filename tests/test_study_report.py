@@ -300,10 +300,13 @@ def test_unreadable_inputs_are_named_at_the_head_and_the_rest_is_still_written(t
     keep = [i for i, c in enumerate(cols) if c != "loss"]
     csv_path.write_text("\n".join(",".join(line.split(",")[i] for i in keep) for line in [header, *body]) + "\n",
                         encoding="utf-8")
+    (out / "runs" / "paired-100000" / "eval" / "translation.json").write_text("{", encoding="utf-8")
     text = write_report(out, "test").read_text(encoding="utf-8")
     head = text.split("## ", 1)[0]
     assert "**Unreadable inputs**" in head
     assert "scaling.csv: missing column(s) loss" in head and "laws.json: not a JSON laws file" in head
     assert "## Synergy" in text and "## Allocation" in text  # the other sections are still there
+    assert "| paired | 2e+05 |" in text and "| paired | 1e+05 |" not in text  # the damaged run is left out
     err = capsys.readouterr().err
-    assert err.count("[report] warning:") == 2
+    assert err.count("[report] warning:") == 3
+    assert "paired-100000/eval/translation.json is not valid JSON" in err

@@ -66,11 +66,14 @@ def unreadable_inputs(out: Path) -> list[str]:
     return problems
 
 
-def _json(path: Path) -> dict | None:
-    """The JSON object in ``path``; None when the file is absent or unreadable (unreadable_inputs says why)."""
+def _json(path: Path, warn: bool = False) -> dict | None:
+    """The JSON object in ``path``; None when the file is absent or unreadable (said by
+    unreadable_inputs for the study's own files, here with ``warn`` for a run's files)."""
     try:
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except ValueError:
+    except ValueError as exc:
+        if warn:
+            print(f"[report] warning: {path} is not valid JSON ({exc}); left out", file=sys.stderr, flush=True)
         return None
 
 
@@ -221,7 +224,7 @@ def translation_block(out: Path, rows: list[dict], fig_dir: Path) -> str | None:
     ``eval/translation.json``), plus the loss matrix of the largest paired run."""
     found = []
     for r in rows:
-        doc = _json(out / "runs" / str(r["run_id"]) / "eval" / "translation.json")
+        doc = _json(out / "runs" / str(r["run_id"]) / "eval" / "translation.json", warn=True)
         if doc:
             found.append((str(r.get("strategy", "?")), r["params"], doc, out / "runs" / str(r["run_id"]) / "eval"))
     if not found:
