@@ -111,6 +111,11 @@ class DataConfig:
     # Multi-process input: "documents" = each process reads its own share of the documents; "rows" =
     # each process builds the global batch and keeps its rows (same batches for any process count).
     host_split: str = "documents"
+    # > 0: every language of the run trains on one fixed subset of its train documents holding this
+    # many tokens, repeated as often as the budget needs (the synergy baseline's "target repeated
+    # twice": half the budget of unique tokens, seen twice). The subset is read and counted once at
+    # the start, so it suits caps that fit in memory.
+    unique_tokens: int = 0
     # Check each shard's SHA-256 against the corpus manifest when a run first opens it (once per
     # process: about 0.05 s per 15 MB on a 2-core CPU), so a damaged file stops the run before its
     # first step rather than at the record that fails, mid-run. Off for corpora too large to hash at

@@ -44,6 +44,15 @@ def test_train_argv_carries_every_setting():
     assert sets == ["data.seq_len=64", "train.seed=3", "data.mixture=java=0.5,go=0.5"]
 
 
+def test_synergy_baselines_repeat_half_the_budget_of_unique_target_tokens():
+    specs = plan.synergy_specs(("python", "go", "rust"), "micro-0.1m", 4096, overrides=("train.seed=0",))
+    baselines = [s for s in specs if s.mixture.endswith("=1.0")]
+    assert len(baselines) == 3
+    for s in baselines:
+        assert s.overrides == ("train.seed=0", "data.unique_tokens=2048")
+    assert all("data.unique_tokens" not in o for s in specs if s not in baselines for o in s.overrides)
+
+
 def test_synergy_specs_count_and_eval_languages():
     langs = ("python", "java", "javascript", "typescript", "csharp", "go", "rust")
     specs = plan.synergy_specs(langs, "micro-0.1m", 1000)

@@ -17,6 +17,7 @@ so a resumed run sees exactly the batches an uninterrupted run would have seen.
 
 from __future__ import annotations
 
+import zlib
 from typing import Iterator, Sequence
 
 import grain
@@ -77,6 +78,55 @@ def documents(data_cfg: DataConfig, language: str, split: str) -> Sequence[str]:
     return docs
 
 
+class CappedDocuments:
+    """A fixed subset of ``docs`` holding ``cap_tokens`` tokens (tag and ``<eos>`` included), as a
+    random-access sequence: documents in a seeded order until the cap, the last one cut to fit.
+    Training on it with a budget above the cap repeats it (``data.unique_tokens``). Building it
+    encodes the chosen documents once. ``tokens`` is what it holds: the cap, or less when the split
+    is smaller."""
+
+    def __init__(self, docs: Sequence[str], cap_tokens: int, tok, seed: int = 0):
+        if cap_tokens < 1:
+            raise ConfigError(f"data.unique_tokens={cap_tokens}; it must be positive (0 turns the cap off)")
+        self._docs, self._idx, self._last = docs, [], None
+        total = 0
+        for i in np.random.default_rng(seed).permutation(len(docs)):
+            text = docs[int(i)]
+            ids = tok.encode(text)
+            self._idx.append(int(i))
+            if total + len(ids) + 2 >= cap_tokens:
+                keep = max(1, cap_tokens - total - 2)
+                if keep < len(ids):
+                    self._last = tok.decode(ids[:keep])
+                total += min(len(ids), keep) + 2
+                break
+            total += len(ids) + 2
+        self.tokens = total
+
+    def __len__(self) -> int:
+        return len(self._idx)
+
+    def __getitem__(self, k: int) -> str:
+        k = int(k)
+        if k < 0:
+            k += len(self._idx)
+        if not 0 <= k < len(self._idx):
+            raise IndexError(f"document {k} out of range for {len(self._idx)}")
+        if k == len(self._idx) - 1 and self._last is not None:
+            return self._last
+        return self._docs[self._idx[k]]
+
+
+def train_documents(data_cfg: DataConfig, language: str) -> Sequence[str]:
+    """The train split of ``language``; with ``data.unique_tokens`` its fixed capped subset."""
+    docs = documents(data_cfg, language, "train")
+    if data_cfg.unique_tokens:
+        lang = languages.canonical(language)
+        docs = CappedDocuments(docs, data_cfg.unique_tokens, get_tokenizer(data_cfg),
+                               seed=zlib.crc32(lang.encode()))
+    return docs
+
+
 class Encode(grain.transforms.Map):
     """Document text -> int32 token ids ``<lang:ID> ... <eos>``."""
 
@@ -104,7 +154,7 @@ def train_dataset(data_cfg: DataConfig, batch_size: int, *, seed: int, language:
                                              process_count=process_count)
     lang = language or data_cfg.language
     tok = get_tokenizer(data_cfg)
-    ds = grain.MapDataset.source(documents(data_cfg, lang, "train"))
+    ds = grain.MapDataset.source(train_documents(data_cfg, lang))
     if process_count > 1:
         ds = ds[process_index::process_count]
     if data_cfg.shuffle:

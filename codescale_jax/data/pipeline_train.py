@@ -61,7 +61,7 @@ def components(data_cfg: DataConfig, tok) -> list[Component]:
     rest = 1.0 - data_cfg.pair_share if pairs else 1.0
     comps: list[Component] = []
     if rest > 0:
-        docs = {l: input_lib.documents(data_cfg, l, "train") for l in props.languages}
+        docs = {l: input_lib.train_documents(data_cfg, l) for l in props.languages}
         comps = [Component(c.name, c.dataset, c.share * rest) for c in language_components(docs, props, tok)]
     if pairs:
         directions = parse_directions(data_cfg.directions)

@@ -139,7 +139,10 @@ def synergy_specs(langs: Sequence[str], model: str, tokens: float, seed: int = 0
 
     ``k`` languages give ``k (k - 1) / 2 + k`` runs (28 for seven). A pair run is scored on both of
     its languages afterwards (``eval_languages``), so one run fills two cells of the synergy matrix.
-    The baseline trains the target alone at the same total tokens (the study's "target repeated").
+    The baseline is the study's "target repeated twice": the target alone at the same total tokens,
+    on a fixed half-budget of its documents seen twice (``data.unique_tokens``). It then holds as
+    many unique target tokens as a 50:50 pair run, so the comparison measures what the partner's
+    tokens add against repeating the target's, not how much more target data the baseline saw.
     """
     langs = [languages.canonical(l) for l in langs]
     if len(set(langs)) < 2:
@@ -150,7 +153,7 @@ def synergy_specs(langs: Sequence[str], model: str, tokens: float, seed: int = 0
                              overrides=tuple(overrides), eval_languages=(a, b)))
     for a in langs:
         specs.append(RunSpec("synergy", a, model, int(tokens), seed=seed, mixture=f"{a}=1.0",
-                             overrides=tuple(overrides)))
+                             overrides=(*overrides, f"data.unique_tokens={int(tokens) // 2}")))
     return specs
 
 
