@@ -182,10 +182,13 @@ def synergy_section(out: Path, fig_dir: Path, outcome: dict):
     except ValueError as exc:
         return f"## Synergy\n\n_No usable synergy matrix: {exc}._\n", None
     rel = 100 * syn.relative
-    png = figures.plot_heatmap(rel, syn.languages, "Synergy: loss reduction of target vs target alone (%)",
+    png = figures.plot_heatmap(rel, syn.languages, "Synergy: loss reduction of target vs target repeated (%)",
                                fig_dir / "synergy.png", cbar_label="% (positive: the mix helps)")
-    lines = ["## Synergy", "", "Delta(i, j) = L(i alone) - L(i + j, 50:50), relative to L(i alone); "
-             "rows: target, columns: auxiliary. Positive means the auxiliary language helps.", "",
+    lines = ["## Synergy", "", "Delta(i, j) = L(i + i) - L(i + j, 50:50), relative to L(i + i); "
+             "rows: target, columns: auxiliary. Positive means the auxiliary language helps. "
+             "The baseline i + i trains the target alone at the same tokens on half as many unique "
+             "target tokens, each seen twice (the study's baseline): both runs hold the same amount of "
+             "target data.", "",
              "| target \\ aux | " + " | ".join(syn.languages) + " |", "|---" * (len(syn.languages) + 1) + "|"]
     for i, t in enumerate(syn.languages):
         cells = [("-" if i == j else ("" if math.isnan(rel[i, j]) else f"{rel[i, j]:+.2f}%"))
