@@ -113,8 +113,9 @@ class DataConfig:
     host_split: str = "documents"
     # > 0: every language of the run trains on one fixed subset of its train documents holding this
     # many tokens, repeated as often as the budget needs (the synergy baseline's "target repeated
-    # twice": half the budget of unique tokens, seen twice). The subset is read and counted once at
-    # the start, so it suits caps that fit in memory.
+    # twice": half the budget of unique tokens, seen twice). The subset is found by encoding its
+    # documents once at the start: well under a second at CPU-preset caps, far too slow at the
+    # study's 64B tokens, where a corpus built at the cap's size is the way.
     unique_tokens: int = 0
     # Check each shard's SHA-256 against the corpus manifest when a run first opens it (once per
     # process: about 0.05 s per 15 MB on a 2-core CPU), so a damaged file stops the run before its
