@@ -5,7 +5,8 @@
 Per-language sweep: 4 sizes (micro-0.1m, 0.2m, 0.4m, 0.8m) x 4 budgets (16k, 32k, 64k, 128k tokens)
 x 7 code languages = 112 runs (byte tokenizer, sequence length 128, 8 rows per step: 16 to 125
 steps); the fit holds out the largest size and predicts it (the extrapolation check); synergy: 21
-bilingual 50:50 runs + 7 baselines at micro-0.2m, 64k tokens; pairing: paired vs shuffled at
+bilingual 50:50 runs + 7 baselines (the target repeated: half the budget of its tokens, seen twice)
+at micro-0.2m, 64k tokens; pairing: paired vs shuffled at
 micro-0.1m/0.2m/0.4m, 64k tokens in rows of 2,048 tokens (so that whole pairs fit), each scored on
 the 7x7 translation loss (the first 16 held-out pairs per direction, those up to 2,048 tokens,
 no BLEU); allocation: micro-0.4m at 256k tokens, the split capped so that no language's predicted
@@ -16,7 +17,7 @@ paired by seed. 156 training runs, two workers.
 Expected time: 18-30 minutes on a 2-core CPU box from an empty run directory, the embedded corpus
 already built (the first run builds it: 98 s on the faster host). Measured: 17 min 58 s on the faster of two
 hosts (run 6: scaling 8.3 min, synergy 2.0, pairing with translation scoring 5.1, allocation 87 s,
-fits and report about 1 min) and 30 min 2 s on the slower (run 9, the current code: scaling 13.3
+fits and report about 1 min) and 30 min 2 s on the slower (run 9, commit 398a1e6: scaling 13.3
 min, synergy 3.6, pairing 8.1, allocation 3.7; BUILD_NOTES.md, "The study"). The target is <= 60
 minutes. ``--dry-run`` prints the plan, FLOPs and an ETA calibrated on run 9 (30.1 min).
 Expected result: seven fitted laws with bootstrap intervals,

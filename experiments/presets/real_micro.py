@@ -13,9 +13,10 @@ min, pairing with translation scoring 9.0 min, allocation 3.9 min; BUILD_NOTES.m
 real-micro run 1; its pairing stage shared the box with a test run for 3 minutes). Its ETA line
 uses micro's calibration (30.1 min, from micro's run 9 on the same host, whose stages took 13.3,
 3.6, 8.1 and 3.7 min). Expected result: seven laws with held-out error of the largest size
-about 6.4% mean (micro, on synthetic programs: about 10%), in-sample 1.8-3.1%; synergy mostly
-negative at these budgets (3 of 42 pairs positive, mean -2.8%), C#'s least harmful partner Java;
-no pairing gain; the capped allocation within 0.013 of uniform and not resolved over five seeds.
+about 6.4% mean (micro, on synthetic programs: about 10%), in-sample 1.8-3.1%; synergy against the
+repeated-target baseline mostly negative at these budgets (6 of 42 pairs positive, all six helping
+C#, Java most; mean -2.4%); no pairing gain; the capped allocation within 0.013 of uniform and not
+resolved over five seeds.
 """
 
 import dataclasses
