@@ -26,6 +26,8 @@ def test_the_subset_holds_the_cap_and_cuts_only_its_last_document():
     assert input_lib.CappedDocuments(docs, 10**9, tok).tokens == sum(len(tok.encode(d)) + 2 for d in docs)
     with pytest.raises(ConfigError, match="unique_tokens"):
         input_lib.CappedDocuments(docs, -5, tok)
+    with pytest.raises(ConfigError, match="too large to select"):  # the study's 64B-token baseline
+        input_lib.CappedDocuments(docs, 64_000_000_000, tok)
 
 
 @pytest.mark.parametrize("mixture", ["", "rust=1.0"])

@@ -85,9 +85,18 @@ class CappedDocuments:
     encodes the chosen documents once. ``tokens`` is what it holds: the cap, or less when the split
     is smaller."""
 
+    #: Above this the subset would take many CPU-minutes to find at every start.
+    MAX_CAP = 1_000_000_000
+
     def __init__(self, docs: Sequence[str], cap_tokens: int, tok, seed: int = 0):
         if cap_tokens < 1:
             raise ConfigError(f"data.unique_tokens={cap_tokens}; it must be positive (0 turns the cap off)")
+        if cap_tokens > self.MAX_CAP:
+            raise ConfigError(
+                f"data.unique_tokens={cap_tokens:.3g} is too large to select by encoding documents at every "
+                f"start (limit {self.MAX_CAP:.0e}); build a corpus of that many tokens "
+                "(python -m experiments.build_corpus) and train on it with data.unique_tokens=0: the input "
+                "repeats a corpus it has read to the end")
         self._docs, self._idx, self._last = docs, [], None
         total = 0
         for i in np.random.default_rng(seed).permutation(len(docs)):
