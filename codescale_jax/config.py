@@ -111,11 +111,12 @@ class DataConfig:
     # Multi-process input: "documents" = each process reads its own share of the documents; "rows" =
     # each process builds the global batch and keeps its rows (same batches for any process count).
     host_split: str = "documents"
-    # > 0: every language of the run trains on one fixed subset of its train documents holding this
-    # many tokens, repeated as often as the budget needs (the synergy baseline's "target repeated
-    # twice": half the budget of unique tokens, seen twice). The subset is found by encoding its
-    # documents once at the start: well under a second at CPU-preset caps; above 1e9 tokens it is
-    # refused, and a corpus built at the cap's size (repeated by the input) is the way.
+    # > 0: every language of the run trains on one fixed sample of its train documents (a piece of
+    # each, as a mixture reads them) holding this many tokens, repeated as often as the budget
+    # needs (the synergy baseline's "target repeated twice": half the budget of unique tokens, seen
+    # twice). The sample is found by encoding its pieces once at the start: well under a second at
+    # CPU-preset caps; above 1e9 tokens it is refused, and a corpus built at the cap's size
+    # (repeated by the input) is the way.
     unique_tokens: int = 0
     # Check each shard's SHA-256 against the corpus manifest when a run first opens it (once per
     # process: about 0.05 s per 15 MB on a 2-core CPU), so a damaged file stops the run before its

@@ -14,7 +14,7 @@ def _docs(n=60):
     return [f"fn f{i}() {{ {'x' * (37 + 11 * (i % 7))} }} é\n" for i in range(n)]
 
 
-def test_the_subset_holds_the_cap_and_cuts_only_its_last_document():
+def test_the_sample_holds_the_cap_and_cuts_only_its_last_piece():
     docs, tok = _docs(), ByteTokenizer()
     capped = input_lib.CappedDocuments(docs, 1000, tok, seed=3)
     assert capped.tokens == 1000
@@ -28,6 +28,17 @@ def test_the_subset_holds_the_cap_and_cuts_only_its_last_document():
         input_lib.CappedDocuments(docs, -5, tok)
     with pytest.raises(ConfigError, match="too large to select"):  # the study's 64B-token baseline
         input_lib.CappedDocuments(docs, 64_000_000_000, tok)
+
+
+def test_long_documents_give_one_piece_each_so_the_sample_spans_many_documents():
+    docs = [f"// file {i}\n" + "let x = 1;\n" * 2000 for i in range(40)]  # 22k characters each
+    tok = ByteTokenizer()
+    capped = input_lib.CappedDocuments(docs, 20_000, tok, seed=0, max_chars=2048)
+    texts = [capped[k] for k in range(len(capped))]
+    assert len(texts) == 10 and all(len(t) <= 2048 for t in texts)  # whole documents: one, cut
+    assert len({d for d, _ in capped._pieces}) == len(texts)  # every piece from its own document
+    assert all(any(t in d for d in docs) for t in texts)
+    assert sum(len(tok.encode(t)) + 2 for t in texts) == capped.tokens == 20_000
 
 
 @pytest.mark.parametrize("mixture", ["", "rust=1.0"])

@@ -79,16 +79,22 @@ def documents(data_cfg: DataConfig, language: str, split: str) -> Sequence[str]:
 
 
 class CappedDocuments:
-    """A fixed subset of ``docs`` holding ``cap_tokens`` tokens (tag and ``<eos>`` included), as a
-    random-access sequence: documents in a seeded order until the cap, the last one cut to fit.
-    Training on it with a budget above the cap repeats it (``data.unique_tokens``). Building it
-    encodes the chosen documents once. ``tokens`` is what it holds: the cap, or less when the split
-    is smaller."""
+    """A fixed sample of ``docs`` holding ``cap_tokens`` tokens (tag and ``<eos>`` included), as a
+    random-access sequence of texts: one piece of at most ``max_chars`` characters from each
+    document, documents and pieces in a seeded order, until the cap (the last piece cut to fit).
+    Training on it with a budget above the cap repeats it (``data.unique_tokens``).
 
-    #: Above this the subset would take many CPU-minutes to find at every start.
+    Pieces rather than whole documents: a mixture run reads its languages in pieces of the same
+    size (``pipeline.MAX_PIECE_CHARS``) drawn across the corpus, so a sample of pieces is spread
+    over as many documents as the mixture's share of the language, where whole documents would
+    be a handful (32k byte tokens: 3 C# files of the registries corpus). Building it encodes the
+    chosen pieces once. ``tokens`` is what it holds: the cap, or less when the split has fewer
+    documents than the cap needs pieces."""
+
+    #: Above this the sample would take many CPU-minutes to find at every start.
     MAX_CAP = 1_000_000_000
 
-    def __init__(self, docs: Sequence[str], cap_tokens: int, tok, seed: int = 0):
+    def __init__(self, docs: Sequence[str], cap_tokens: int, tok, seed: int = 0, max_chars: int | None = None):
         if cap_tokens < 1:
             raise ConfigError(f"data.unique_tokens={cap_tokens}; it must be positive (0 turns the cap off)")
         if cap_tokens > self.MAX_CAP:
@@ -97,12 +103,20 @@ class CappedDocuments:
                 f"start (limit {self.MAX_CAP:.0e}); build a corpus of that many tokens "
                 "(python -m experiments.build_corpus) and train on it with data.unique_tokens=0: the input "
                 "repeats a corpus it has read to the end")
-        self._docs, self._idx, self._last = docs, [], None
+        if max_chars is None:
+            from codescale_jax.data.pipeline import MAX_PIECE_CHARS
+
+            max_chars = MAX_PIECE_CHARS
+        rng = np.random.default_rng(seed)
+        self._docs, self._max = docs, int(max_chars)
+        self._pieces: list[tuple[int, int]] = []  # (document, piece index)
+        self._last: str | None = None
         total = 0
-        for i in np.random.default_rng(seed).permutation(len(docs)):
+        for i in rng.permutation(len(docs)):
             text = docs[int(i)]
-            ids = tok.encode(text)
-            self._idx.append(int(i))
+            part = int(rng.integers(max(1, -(-len(text) // self._max))))
+            ids = tok.encode(self._piece(text, part))
+            self._pieces.append((int(i), part))
             if total + len(ids) + 2 >= cap_tokens:
                 keep = max(1, cap_tokens - total - 2)
                 if keep < len(ids):
@@ -112,18 +126,22 @@ class CappedDocuments:
             total += len(ids) + 2
         self.tokens = total
 
+    def _piece(self, text: str, part: int) -> str:
+        return text[part * self._max:(part + 1) * self._max]
+
     def __len__(self) -> int:
-        return len(self._idx)
+        return len(self._pieces)
 
     def __getitem__(self, k: int) -> str:
         k = int(k)
         if k < 0:
-            k += len(self._idx)
-        if not 0 <= k < len(self._idx):
-            raise IndexError(f"document {k} out of range for {len(self._idx)}")
-        if k == len(self._idx) - 1 and self._last is not None:
+            k += len(self._pieces)
+        if not 0 <= k < len(self._pieces):
+            raise IndexError(f"piece {k} out of range for {len(self._pieces)}")
+        if k == len(self._pieces) - 1 and self._last is not None:
             return self._last
-        return self._docs[self._idx[k]]
+        doc, part = self._pieces[k]
+        return self._piece(self._docs[doc], part)
 
 
 def train_documents(data_cfg: DataConfig, language: str) -> Sequence[str]:
