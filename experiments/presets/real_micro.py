@@ -14,9 +14,9 @@ real-micro run 1; its pairing stage shared the box with a test run for 3 minutes
 uses micro's calibration (30.1 min, from micro's run 9 on the same host, whose stages took 13.3,
 3.6, 8.1 and 3.7 min). Expected result: seven laws with held-out error of the largest size
 about 6.4% mean (micro, on synthetic programs: about 10%), in-sample 1.8-3.1%; synergy against the
-repeated-target baseline mostly negative at these budgets (6 of 42 pairs positive, all six helping
-C#, Java most; mean -2.4%); no pairing gain; the capped allocation within 0.013 of uniform and not
-resolved over five seeds.
+repeated-target baseline mostly negative at these budgets (6 of 42 pairs positive, four of them
+helping Go, one Java helping C#; mean -2.2%); no pairing gain; the capped allocation within 0.013
+of uniform and not resolved over five seeds.
 """
 
 import dataclasses
