@@ -27,6 +27,7 @@ from codescale_jax import languages
 from codescale_jax.config import ConfigError, DataConfig
 from codescale_jax.data import tokenizer as tokenizer_lib
 from codescale_jax.data.packing import PackedRowsIterDataset, lm_batch
+from codescale_jax.data.pipeline_encode import piece_count, piece_text
 
 
 class EmptyCorpusError(ValueError):
@@ -114,7 +115,7 @@ class CappedDocuments:
         total = 0
         for i in rng.permutation(len(docs)):
             text = docs[int(i)]
-            part = int(rng.integers(max(1, -(-len(text) // self._max))))
+            part = int(rng.integers(piece_count(len(text), self._max)))
             ids = tok.encode(self._piece(text, part))
             self._pieces.append((int(i), part))
             if total + len(ids) + 2 >= cap_tokens:
@@ -127,7 +128,7 @@ class CappedDocuments:
         self.tokens = total
 
     def _piece(self, text: str, part: int) -> str:
-        return text[part * self._max:(part + 1) * self._max]
+        return piece_text(text, part, self._max)
 
     def __len__(self) -> int:
         return len(self._pieces)

@@ -64,6 +64,16 @@ class EncodeDocument(grain.transforms.Map):
         return encode_document(self._tok, self._language, text)
 
 
+def piece_count(n_chars, max_chars: int):
+    """Pieces of at most ``max_chars`` characters in a text of ``n_chars`` (at least one; arrays too)."""
+    return np.maximum(1, -(-np.asarray(n_chars) // max_chars))
+
+
+def piece_text(text: str, part: int, max_chars: int) -> str:
+    """Piece ``part`` of ``text`` cut into pieces of at most ``max_chars`` characters."""
+    return text[part * max_chars:(part + 1) * max_chars]
+
+
 class ChunkedDocuments:
     """Documents cut into pieces of at most ``max_chars`` characters, as a random-access sequence.
 
@@ -82,7 +92,7 @@ class ChunkedDocuments:
             raise ValueError(f"max_chars must be positive, got {max_chars}")
         self._docs = docs
         lengths = np.fromiter((len(docs[i]) for i in range(len(docs))), np.int64, len(docs))
-        pieces = np.maximum(1, -(-lengths // max_chars))
+        pieces = piece_count(lengths, max_chars)
         self._doc = np.repeat(np.arange(len(docs), dtype=np.int64), pieces)
         starts = np.concatenate([[0], np.cumsum(pieces)[:-1]]).astype(np.int64)
         self._part = np.arange(self._doc.shape[0], dtype=np.int64) - np.repeat(starts, pieces)
@@ -95,7 +105,7 @@ class ChunkedDocuments:
     def __getitem__(self, c: int) -> tuple[str, bool, bool]:
         d, part = int(self._doc[c]), int(self._part[c])
         text = self._docs[d]
-        return text[part * self._max:(part + 1) * self._max], part == 0, part == int(self._pieces[d]) - 1
+        return piece_text(text, part, self._max), part == 0, part == int(self._pieces[d]) - 1
 
 
 def encode_piece(tok, language: str, piece: tuple[str, bool, bool]) -> dict[str, np.ndarray]:

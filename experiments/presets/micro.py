@@ -6,8 +6,7 @@ Per-language sweep: 4 sizes (micro-0.1m, 0.2m, 0.4m, 0.8m) x 4 budgets (16k, 32k
 x 7 code languages = 112 runs (byte tokenizer, sequence length 128, 8 rows per step: 16 to 125
 steps); the fit holds out the largest size and predicts it (the extrapolation check); synergy: 21
 bilingual 50:50 runs + 7 baselines (the target repeated: half the budget of its tokens, a piece
-from each of many documents, seen twice)
-at micro-0.2m, 64k tokens; pairing: paired vs shuffled at
+from each of many documents, seen twice) at micro-0.2m, 64k tokens; pairing: paired vs shuffled at
 micro-0.1m/0.2m/0.4m, 64k tokens in rows of 2,048 tokens (so that whole pairs fit), each scored on
 the 7x7 translation loss (the first 16 held-out pairs per direction, those up to 2,048 tokens,
 no BLEU); allocation: micro-0.4m at 256k tokens, the split capped so that no language's predicted
