@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -273,3 +274,44 @@ def test_ensure_embedded_corpus_builds_once(tmp_path, monkeypatch):
     assert "rust" in m["empty_languages"] and "synthetic programs unavailable" in m["empty_languages"]["rust"]
     stamp = (out / "manifest.json").stat().st_mtime_ns
     assert ensure_embedded_corpus(out) == out and (out / "manifest.json").stat().st_mtime_ns == stamp
+
+
+def test_processes_asking_at_once_build_the_embedded_corpus_once(tmp_path, monkeypatch):
+    """Two callers at once (threads here; the lock is a ``flock`` on separately opened files, which
+    conflicts between threads as between processes): one builds, the other waits and reuses it."""
+    import threading
+    import time
+
+    from codescale_jax.data import corpus_recipes
+
+    builds = []
+
+    def slow_build(sources, cfg, extra=None, unavailable=None):
+        builds.append(threading.get_ident())
+        time.sleep(0.5)  # both callers have checked for the manifest by now
+        tmp = tmp_path / f"tmp-{threading.get_ident()}"
+        tmp.mkdir()
+        (tmp / "manifest.json").write_text("{}")
+        corpus_build._replace_dir(tmp, Path(cfg.out))
+        return {}
+
+    monkeypatch.setattr(corpus_recipes, "embedded_sources",
+                        lambda *a, **k: ([], {"synthetic": {"missing_languages": {}}}))
+    monkeypatch.setattr(corpus_build, "build_corpus", slow_build)
+    out = tmp_path / "emb"
+    results, errors = [], []
+
+    def call():
+        try:
+            results.append(corpus_recipes.ensure_embedded_corpus(out))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and results == [out, out]
+    assert len(builds) == 1, builds
+    assert (out / "manifest.json").is_file()

@@ -14,6 +14,7 @@ Declared licenses are recorded per source; sources with mixed licenses look each
 from __future__ import annotations
 
 import glob
+import sys
 import sysconfig
 from pathlib import Path
 from typing import Sequence
@@ -158,16 +159,32 @@ def ensure_embedded_corpus(out: str | Path | None = None, tokenizer_vocab: int =
     """Build the embedded corpus into ``out`` unless a manifest is already there; returns the directory.
 
     This is the default corpus of every entry point: no installs, a few minutes on a 2-core CPU.
+    Processes that ask at once (two test workers, two commands started together on a fresh machine)
+    build it once: the first holds an exclusive lock on ``.<name>.lock`` beside ``out`` while it
+    builds, the others wait for it and then find the manifest. Without the lock each built its own
+    copy and each replaced ``out``, moving the directory away under any reader of the first.
     """
+    import fcntl
+
     from codescale_jax.data.corpus_build import BuildConfig, build_corpus
 
     out = Path(out) if out is not None else default_embedded_dir()
     if (out / "manifest.json").is_file():
         return out
-    sources, report = embedded_sources(languages.ALL_LANGUAGES, synthetic_programs, seed)
-    cfg = BuildConfig(out=str(out), recipe="embedded", tokenizer_vocab=tokenizer_vocab, seed=seed, quiet=quiet,
-                      overwrite=True)
-    missing = report["synthetic"]["missing_languages"]
-    build_corpus(sources, cfg, extra=report,
-                 unavailable={l: f"synthetic programs unavailable: {why}" for l, why in missing.items()})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f".{out.name}.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"[corpus] waiting for another process building the embedded corpus in {out}",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if (out / "manifest.json").is_file():  # built while this process waited
+            return out
+        sources, report = embedded_sources(languages.ALL_LANGUAGES, synthetic_programs, seed)
+        cfg = BuildConfig(out=str(out), recipe="embedded", tokenizer_vocab=tokenizer_vocab, seed=seed,
+                          quiet=quiet, overwrite=True)
+        missing = report["synthetic"]["missing_languages"]
+        build_corpus(sources, cfg, extra=report,
+                     unavailable={l: f"synthetic programs unavailable: {why}" for l, why in missing.items()})
     return out
