@@ -18,6 +18,8 @@ import math
 import typing
 from typing import Any, Iterable
 
+from codescale_jax.errors import InputError
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
@@ -178,7 +180,7 @@ SECTIONS: dict[str, type] = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """A bad override, an unknown key or a config file that does not match the schema."""
 
 
@@ -279,7 +281,14 @@ def to_json(cfg: Config) -> str:
 
 
 def from_json(text: str) -> Config:
-    return from_dict(json.loads(text))
+    """The config of a ``config.json``; text that is not a JSON object is a :class:`ConfigError`."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not valid JSON ({exc})") from exc
+    if not isinstance(doc, dict):
+        raise ConfigError(f"expected a JSON object of sections, got {type(doc).__name__}")
+    return from_dict(doc)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterable
 
+from codescale_jax.errors import InputError
+
 
 @dataclasses.dataclass(frozen=True)
 class Language:
@@ -55,7 +57,7 @@ CODE_LANGUAGES: tuple[str, ...] = tuple(lang.id for lang in _LANGS if lang.is_co
 ALL_LANGUAGES: tuple[str, ...] = tuple(lang.id for lang in _LANGS)
 
 
-class UnknownLanguageError(ValueError):
+class UnknownLanguageError(InputError, ValueError):
     pass
 
 

@@ -118,12 +118,11 @@ def _table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from codescale_jax.eval.checkpoint_io import RunDirError
-    from codescale_jax.languages import UnknownLanguageError
+    from codescale_jax.errors import InputError
 
     try:
         return _main(args)
-    except (RunDirError, UnknownLanguageError) as exc:  # no such run dir or step; a language we do not know
+    except InputError as exc:  # no such run dir or step, an unknown language, a corpus that cannot be read
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

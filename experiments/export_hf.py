@@ -24,12 +24,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from codescale_jax.eval.checkpoint_io import RunDirError
-    from codescale_jax.export.hf import ExportError, export_run
+    from codescale_jax.errors import InputError
+    from codescale_jax.export.hf import export_run
 
     try:
         files = export_run(args.run, args.out, step=args.step)
-    except (RunDirError, ExportError) as e:
+    except InputError as e:  # not a run dir, or a run that is not a LLaMA checkpoint
         print(f"error: {e}", file=sys.stderr)
         return 2
     for f in files:

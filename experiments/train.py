@@ -46,9 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     distributed.initialize(distributed.DistributedOptions(
         args.coordinator_address, args.num_processes, args.process_id, initialization_timeout_s=args.init_timeout,
         heartbeat_timeout_s=args.heartbeat_timeout, barrier_timeout_s=args.barrier_timeout), force=args.distributed)
-    from codescale_jax.config import ConfigError, make_config
-    from codescale_jax.data.input import input_errors
-    from codescale_jax.parallel.mesh import MeshError
+    from codescale_jax.config import make_config
+    from codescale_jax.errors import InputError
     from codescale_jax.train.loop import NaNLossError, train
 
     try:  # an unknown model, language or key, or a bad value: say so without a traceback
@@ -58,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         row = train(cfg, args.workdir, stop_after=args.stop_after)
-    except (MeshError, ConfigError, *input_errors()) as exc:
+    except InputError as exc:
         # a mesh the devices cannot hold, a run dir of another config, a corpus or mixture that
         # cannot be read
         print(f"error: {exc}", file=sys.stderr)

@@ -53,12 +53,11 @@ def test_verify_synthetic_names_an_unknown_language():
         verify_synthetic.main(["--programs", "1", "--languages", "python,cobol"])
 
 
-def test_train_stops_on_a_damaged_shard_before_its_first_step(tmp_path, capsys):
+def _rust_corpus(root):
+    """A two-split rust corpus with a manifest (one shard per split)."""
     from codescale_jax.data import shards
     from codescale_jax.io_utils import atomic_write_json
-    from experiments import train as train_cli
 
-    root = tmp_path / "corpus"
     docs = [f"fn f{i}() -> u32 {{ {i} }}\n" * 8 for i in range(400)]
     manifest = {"languages": {"rust": {"splits": {}}}}
     for split, part in (("train", docs[:360]), ("validation", docs[360:])):
@@ -66,10 +65,20 @@ def test_train_stops_on_a_damaged_shard_before_its_first_step(tmp_path, capsys):
         manifest["languages"]["rust"]["splits"][split] = {"shards": [vars(i) for i in infos],
                                                           "documents": len(part)}
     atomic_write_json(root / "manifest.json", manifest)
-    shard = root / "rust" / "train-00000-of-00001.array_record"
+
+
+def _damage(shard):
     data = bytearray(shard.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped bit pattern inside one record's block
     shard.write_bytes(bytes(data))
+
+
+def test_train_stops_on_a_damaged_shard_before_its_first_step(tmp_path, capsys):
+    from experiments import train as train_cli
+
+    root = tmp_path / "corpus"
+    _rust_corpus(root)
+    _damage(root / "rust" / "train-00000-of-00001.array_record")
     argv = ["--model", "micro-0.1m", "--language", "rust", "--tokens", "4096", "--workdir", str(tmp_path / "run"),
             "--set", "data.corpus=shards", "--set", f"data.corpus_dir={root}"]
     assert train_cli.main(argv) == 2
@@ -90,3 +99,59 @@ def test_shard_checksums_are_hashed_once_per_process_until_the_file_changes(tmp_
     assert shards._checksum(path) == first and len(calls) == 1
     path.write_bytes(b"abcd")  # new size (and time): hashed again
     assert shards._checksum(path) != first and len(calls) == 2
+
+
+def test_a_finished_run_with_a_damaged_corpus_or_config_json(tmp_path, capsys):
+    """Evaluation records a damaged validation shard as that language's error, as it does a missing
+    corpus; a truncated config.json is one line from evaluate and from train, naming the file."""
+    import json
+
+    from experiments import train as train_cli
+
+    root = tmp_path / "corpus"
+    _rust_corpus(root)
+    run = tmp_path / "run"
+    argv = ["--model", "micro-0.1m", "--language", "rust", "--workdir", str(run), "--set", "train.steps=2",
+            "--set", "data.corpus=shards", "--set", f"data.corpus_dir={root}", "--set", "data.seq_len=64",
+            "--set", "train.batch_size=8", "--set", "data.eval_tokens=512", "--set", "train.tensorboard=false"]
+    assert train_cli.main(argv) == 0
+    capsys.readouterr()
+    _damage(root / "rust" / "validation-00000-of-00001.array_record")
+    out = tmp_path / "loss.json"
+    assert evaluate.main(["--run", str(run), "--suite", "loss", "--out", str(out)]) == 0
+    assert "does not match its manifest checksum" in json.loads(out.read_text())["languages"]["rust"]["error"]
+    assert "Traceback" not in capsys.readouterr().err
+
+    cfg = run / "config.json"
+    cfg.write_text(cfg.read_text()[:40])  # cut mid-file, as a full disk leaves it
+    assert evaluate.main(["--run", str(run), "--suite", "loss", "--out", str(tmp_path / "again.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {cfg}: not valid JSON") and "Traceback" not in err, err
+    assert train_cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {cfg}: not valid JSON") and "another --workdir" in err, err
+
+
+def test_every_input_error_is_one_class_and_keeps_its_builtin_base():
+    """Entry points catch :class:`InputError`; callers that catch the built-in base still work."""
+    from codescale_jax import config, errors, languages
+    from codescale_jax.data import corpus_build, corpus_sources, input as input_lib, pipeline_mixture, pipeline_pairs, shards
+    from codescale_jax.eval import checkpoint_io, translation
+    from codescale_jax.export import hf
+    from codescale_jax.laws import presets
+    from codescale_jax.parallel import distributed, mesh
+    from codescale_jax.study import results
+
+    expected = {
+        config.ConfigError: ValueError, mesh.MeshError: ValueError, languages.UnknownLanguageError: ValueError,
+        shards.CorruptShardError: RuntimeError, shards.MissingCorpusError: FileNotFoundError,
+        pipeline_mixture.MixtureError: ValueError, pipeline_pairs.PairingError: ValueError,
+        results.ResultsError: ValueError, checkpoint_io.RunDirError: FileNotFoundError,
+        corpus_sources.SourceError: ValueError, hf.ExportError: ValueError, translation.ParallelSetError: ValueError,
+        corpus_build.CorpusExistsError: FileExistsError, presets.IncompletePresetError: ValueError,
+        distributed.DistributedError: ValueError, errors.EmptyCorpusError: ValueError,
+    }
+    for cls, base in expected.items():
+        assert issubclass(cls, errors.InputError) and issubclass(cls, base), cls
+    # One empty-corpus error, whether the corpus is being built or read.
+    assert corpus_build.EmptyCorpusError is input_lib.EmptyCorpusError is errors.EmptyCorpusError

@@ -33,6 +33,7 @@ from codescale_jax.data.corpus_manifest import MANIFEST_FORMAT, LanguageStats
 from codescale_jax.data.corpus_sources import Candidate, SourceError
 from codescale_jax.data.embedded import split_of
 from codescale_jax.data.shards import SPLITS, open_documents, write_split
+from codescale_jax.errors import EmptyCorpusError, InputError
 from codescale_jax.io_utils import atomic_write_json, atomic_write_text
 
 #: Per language and split, ``<split>-provenance.jsonl`` holds one row per document (in record order).
@@ -41,11 +42,7 @@ PROVENANCE_SUFFIX = "-provenance.jsonl"
 TARGET_BYTES = 20_000_000
 
 
-class EmptyCorpusError(ValueError):
-    """No language produced a single document."""
-
-
-class CorpusExistsError(FileExistsError):
+class CorpusExistsError(InputError, FileExistsError):
     pass
 
 

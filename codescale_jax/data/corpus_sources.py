@@ -23,9 +23,10 @@ from typing import Callable, Protocol, Sequence
 from codescale_jax import languages
 from codescale_jax.data.corpus_filters import split_long_text
 from codescale_jax.data.corpus_licenses import LicenseFileLookup
+from codescale_jax.errors import InputError
 
 
-class SourceError(ValueError):
+class SourceError(InputError, ValueError):
     """A user-named source cannot be used (missing, empty, wrong language); says what to do."""
 
 

@@ -28,22 +28,7 @@ from codescale_jax.config import ConfigError, DataConfig
 from codescale_jax.data import tokenizer as tokenizer_lib
 from codescale_jax.data.packing import PackedRowsIterDataset, lm_batch
 from codescale_jax.data.pipeline_encode import piece_count, piece_text
-
-
-class EmptyCorpusError(ValueError):
-    pass
-
-
-def input_errors() -> tuple[type[Exception], ...]:
-    """The errors that mean "this data config cannot be read" (a missing, empty or corrupt corpus,
-    a bad mixture or pairing setting, an unknown language): an entry point reports them as one
-    line, where anything else is a bug and keeps its traceback."""
-    from codescale_jax.data.pipeline_mixture import MixtureError
-    from codescale_jax.data.pipeline_pairs import PairingError
-    from codescale_jax.data.shards import CorruptShardError, MissingCorpusError
-
-    return (EmptyCorpusError, MissingCorpusError, CorruptShardError, MixtureError, PairingError,
-            languages.UnknownLanguageError)
+from codescale_jax.errors import EmptyCorpusError
 
 
 def get_tokenizer(data_cfg: DataConfig):

@@ -36,11 +36,12 @@ import grain
 import numpy as np
 
 from codescale_jax import languages
+from codescale_jax.errors import InputError
 
 WEIGHT_RESOLUTION = 1 << 40
 
 
-class MixtureError(ValueError):
+class MixtureError(InputError, ValueError):
     """Proportions that cannot describe a mixture (negative, all zero, unknown language, ...)."""
 
 

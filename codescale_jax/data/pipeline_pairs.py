@@ -28,12 +28,13 @@ import numpy as np
 
 from codescale_jax import languages
 from codescale_jax.data.pipeline_encode import LANGS, TOKENS, language_index, text_ids
+from codescale_jax.errors import InputError
 
 STRATEGIES = ("paired", "paired-prompt", "shuffled")
 TARGET = "loss_weights"  # 1 on the target side's text and <eos>: what translation loss scores
 
 
-class PairingError(ValueError):
+class PairingError(InputError, ValueError):
     pass
 
 

@@ -30,6 +30,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from codescale_jax import languages
+from codescale_jax.errors import InputError
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 SHARD_SUFFIX = ".array_record"
@@ -38,11 +39,11 @@ _SHARD_RE = re.compile(r"^(train|validation|test)-(\d{5})-of-(\d{5})\.array_reco
 _WRITER_OPTIONS = "group_size:1"
 
 
-class CorruptShardError(RuntimeError):
+class CorruptShardError(InputError, RuntimeError):
     """A shard file is unreadable, truncated or does not match the manifest."""
 
 
-class MissingCorpusError(FileNotFoundError):
+class MissingCorpusError(InputError, FileNotFoundError):
     """The corpus directory, the language or the split has no shards."""
 
 

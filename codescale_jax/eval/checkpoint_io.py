@@ -20,9 +20,10 @@ import jax
 from codescale_jax import config as config_lib
 from codescale_jax.config import Config
 from codescale_jax.data import tokenizer as tokenizer_lib
+from codescale_jax.errors import InputError
 
 
-class RunDirError(FileNotFoundError):
+class RunDirError(InputError, FileNotFoundError):
     """The directory is not a (finished or checkpointed) run dir."""
 
 
@@ -43,7 +44,10 @@ def load_config(run_dir: str | os.PathLike) -> Config:
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise RunDirError(f"{run_dir} has no config.json; pass the directory `python -m experiments.train` wrote")
-    return config_lib.from_json(path.read_text())
+    try:
+        return config_lib.from_json(path.read_text())
+    except config_lib.ConfigError as exc:  # truncated, hand-edited or from another version
+        raise config_lib.ConfigError(f"{path}: {exc}") from exc
 
 
 def checkpoint_steps(run_dir: str | os.PathLike) -> list[int]:

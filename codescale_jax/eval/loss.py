@@ -18,6 +18,7 @@ import numpy as np
 
 from codescale_jax import languages
 from codescale_jax.config import Config, ModelConfig
+from codescale_jax.errors import InputError
 
 
 def make_scorer(mcfg: ModelConfig, params) -> Callable[[dict], tuple[float, float]]:
@@ -64,7 +65,7 @@ def validation_losses(cfg: Config, params, langs: Sequence[str], *, batch_size: 
     for lang in languages.parse_list(list(langs)):
         try:
             batches = input_lib.eval_batches(cfg.data, batch_size, language=lang, max_tokens=max_tokens)
-        except (ValueError, FileNotFoundError) as e:
+        except (InputError, ValueError, FileNotFoundError) as e:  # missing, empty or damaged shards, ...
             out[lang] = {"error": str(e)}
         else:
             loss, tokens = mean_loss(score, batches)

@@ -36,6 +36,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from codescale_jax import languages
+from codescale_jax.errors import InputError
 
 Direction = tuple[str, str]
 PAIR_STRATEGIES = ("paired", "paired-prompt", "shuffled")
@@ -49,7 +50,7 @@ class Pair:
     tgt: str
 
 
-class ParallelSetError(ValueError):
+class ParallelSetError(InputError, ValueError):
     """A parallel set that cannot be used (bad JSONL line, unknown language, empty)."""
 
 

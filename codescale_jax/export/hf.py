@@ -31,11 +31,12 @@ import numpy as np
 from codescale_jax import io_utils
 from codescale_jax.config import Config, ModelConfig
 from codescale_jax.export import hf_tokenizer
+from codescale_jax.errors import InputError
 
 WEIGHTS_FILE = "model.safetensors"
 
 
-class ExportError(ValueError):
+class ExportError(InputError, ValueError):
     """The run cannot be expressed as a LLaMA checkpoint, or the parameters do not match the config."""
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from codescale_jax.errors import InputError
 from codescale_jax.laws.forms import PARAM_NAMES
 from codescale_jax.laws.synergy import Synergy
 
@@ -59,7 +60,7 @@ OPTIMIZED_LAW = {"alpha_N": 0.2186, "alpha_D": 0.6859, "L_inf": 0.2025}
 MIXTURE_NOT_REPORTED = ("A", "B", "gamma", "tau derivation", "optimizer")
 
 
-class IncompletePresetError(ValueError):
+class IncompletePresetError(InputError, ValueError):
     """A preset lacks constants the requested computation needs."""
 
 

@@ -28,11 +28,13 @@ from typing import Mapping
 
 import jax
 
+from codescale_jax.errors import InputError
+
 #: Barrier timeout used by checkpoints; set by :func:`initialize` (one value per process).
 _BARRIER_TIMEOUT_S = 600
 
 
-class DistributedError(ValueError):
+class DistributedError(InputError, ValueError):
     """Inconsistent or malformed multi-process settings."""
 
 

@@ -17,11 +17,12 @@ import jax
 from jax.sharding import AxisType, Mesh
 
 from codescale_jax.config import MeshConfig
+from codescale_jax.errors import InputError
 
 AXES: tuple[str, ...] = ("data", "fsdp", "tensor")
 
 
-class MeshError(ValueError):
+class MeshError(InputError, ValueError):
     """The requested mesh does not fit the available devices."""
 
 

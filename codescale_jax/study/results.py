@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Iterable
 
 from codescale_jax import languages
+from codescale_jax.errors import InputError
 from codescale_jax.io_utils import atomic_write_text
 
 REQUIRED = ("language", "params", "tokens", "loss")
@@ -39,7 +40,7 @@ CSV_COLUMNS = ("run_id", "language", "mixture", "params", "tokens", "loss", "str
 ALL = "all"
 
 
-class ResultsError(ValueError):
+class ResultsError(InputError, ValueError):
     """Results input that cannot be used as it is; the message says what to fix."""
 
 

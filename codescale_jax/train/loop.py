@@ -134,7 +134,10 @@ def train(cfg: Config, workdir: str | Path, *, stop_after: int | None = None,
     cfg = resolve_config(cfg)
     cfg_path, result_path = workdir / "config.json", workdir / "result.json"
     if cfg_path.exists():
-        diff = _config_diff(config_lib.from_json(cfg_path.read_text()), cfg)
+        try:
+            diff = _config_diff(config_lib.from_json(cfg_path.read_text()), cfg)
+        except config_lib.ConfigError as exc:
+            raise config_lib.ConfigError(f"{cfg_path}: {exc}; move the run dir aside or pass another --workdir") from exc
         if diff:
             raise config_lib.ConfigError(f"{workdir} holds a run with a different config ({'; '.join(diff)}); "
                                          "use a new --workdir or the original settings")
@@ -161,7 +164,7 @@ def train(cfg: Config, workdir: str | Path, *, stop_after: int | None = None,
     # "rows": every process reads the global batch and keeps its own rows (see _local_rows).
     n_read, i_read = (1, 0) if cfg.data.host_split == "rows" else (jax.process_count(), jax.process_index())
     # The input is opened before config.json is written too: a missing corpus or a bad mixture
-    # (input_lib.input_errors()) stops here, and the corrected command starts the run afresh.
+    # (an errors.InputError) stops here, and the corrected command starts the run afresh.
     dataset = input_lib.train_dataset(cfg.data, cfg.train.batch_size // n_read, seed=cfg.train.seed,
                                       process_index=i_read, process_count=n_read)
     io_utils.atomic_write_text(cfg_path, config_lib.to_json(cfg))
