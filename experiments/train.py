@@ -41,13 +41,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from codescale_jax.errors import InputError
     from codescale_jax.parallel import distributed
 
-    distributed.initialize(distributed.DistributedOptions(
-        args.coordinator_address, args.num_processes, args.process_id, initialization_timeout_s=args.init_timeout,
-        heartbeat_timeout_s=args.heartbeat_timeout, barrier_timeout_s=args.barrier_timeout), force=args.distributed)
+    try:  # half of the multi-process flags, a process id out of range
+        distributed.initialize(distributed.DistributedOptions(
+            args.coordinator_address, args.num_processes, args.process_id, initialization_timeout_s=args.init_timeout,
+            heartbeat_timeout_s=args.heartbeat_timeout, barrier_timeout_s=args.barrier_timeout), force=args.distributed)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from codescale_jax.config import make_config
-    from codescale_jax.errors import InputError
     from codescale_jax.train.loop import NaNLossError, train
 
     try:  # an unknown model, language or key, or a bad value: say so without a traceback

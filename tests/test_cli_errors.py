@@ -38,6 +38,7 @@ def test_train_reports_bad_budgets_and_unreadable_input_in_one_line_and_writes_n
          "error: no train shards for language 'python'"),
         (["--tokens", "4096", "--set", "data.mixture=python:0.5"], "error: mixture item 'python:0.5' is not"),
         (["--tokens", "4096", "--set", "data.mixture=python=0.5,cobol=0.5"], "error: unknown language 'cobol'"),
+        (["--tokens", "4096", "--num-processes", "2", "--process-id", "5"], "error: pass all of --coordinator-address"),
     ]
     for extra, message in cases:
         workdir = tmp_path / "run"
