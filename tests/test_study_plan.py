@@ -141,8 +141,9 @@ def test_eta_uses_the_presets_calibration(tmp_path, capsys):
 
 
 def test_real_micro_is_micro_on_the_registries_corpus(tmp_path, monkeypatch):
-    """real-micro trains micro's grid on the registries corpus: the same runs with the corpus
-    directory swapped, and a clear error naming the build command when the corpus is missing."""
+    """real-micro trains micro's grid on the registries corpus with four times micro's scaling
+    budgets: the same runs otherwise, with the corpus directory swapped, and a clear error naming
+    the build command when the corpus is missing."""
     from codescale_jax.study import stages
 
     real, micro = load("real-micro"), load("micro")
@@ -161,5 +162,7 @@ def test_real_micro_is_micro_on_the_registries_corpus(tmp_path, monkeypatch):
         assert f"data.corpus_dir={where}" in a.overrides
         assert [o for o in a.overrides if not o.startswith("data.corpus_dir=")] == \
             [o for o in b.overrides if not o.startswith("data.corpus_dir=")]
-        assert (a.experiment, a.language, a.model, a.tokens, a.strategy) == (b.experiment, b.language, b.model, b.tokens, b.strategy)
+        scale = 4 if a.experiment == "scaling" else 1
+        assert (a.experiment, a.language, a.model, a.tokens, a.strategy) == \
+            (b.experiment, b.language, b.model, b.tokens * scale, b.strategy)
         assert a.run_id != b.run_id  # another corpus, another run dir
