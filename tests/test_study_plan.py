@@ -149,8 +149,11 @@ def test_real_micro_is_micro_on_the_registries_corpus(tmp_path, monkeypatch):
     real, micro = load("real-micro"), load("micro")
     assert real.corpus == "registries" and micro.corpus == "embedded"
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(stages.StageError, match="experiments.build_corpus --recipe registries"):
+    with pytest.raises(stages.StageError,
+                       match="experiments.build_corpus --recipe registries .* --max-mb-per-language 40"):
         stages.resolve_corpus(real)
+    # the preset's own docstring gives the same corpus command, cap included
+    assert "--max-mb-per-language 40" in docstring("real-micro")
     corpus = tmp_path / "artifacts" / "corpus" / "registries"
     corpus.mkdir(parents=True)
     (corpus / "manifest.json").write_text("{}")

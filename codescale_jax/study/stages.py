@@ -52,7 +52,8 @@ def resolve_corpus(preset: StudyPreset, build: bool = True) -> str | None:
         out = Path("artifacts/corpus/registries")
         if not (out / "manifest.json").is_file() and build:
             raise StageError(f"{out}: no registries corpus; build it first with "
-                             "python -m experiments.build_corpus --recipe registries --out artifacts/corpus/registries")
+                             "python -m experiments.build_corpus --recipe registries --out artifacts/corpus/registries "
+                             "--max-mb-per-language 40 (the cap the real-micro runs were measured with)")
         return str(out)
     return preset.corpus
 

@@ -1,6 +1,7 @@
 """real-micro: the micro study on the registries corpus (real code from package registries).
 
-    python -m experiments.build_corpus --recipe registries --out artifacts/corpus/registries   # once
+    python -m experiments.build_corpus --recipe registries --out artifacts/corpus/registries \
+        --max-mb-per-language 40                                    # once
     python -m experiments.reproduce --preset real-micro --out runs/study-real-micro
 
 The grid, synergy, pairing and allocation of ``micro`` (156 runs) on real code instead of the
