@@ -9,15 +9,16 @@ mostly synthetic embedded corpus, with four times micro's scaling budgets: 4 siz
 256k and 512k tokens (63-500 steps). The pairing runs still draw their pairs from the synthetic
 parallel programs, the only parallel data there is.
 
-Expected time: the corpus build about 7 min (downloads included); the study about 47 min on the
-2-core CPU box from an empty run directory (estimated from measured parts: run 1, at micro's
-budgets, took 31 min 27 s, of which scaling 13.4 min, synergy 3.9, pairing with translation
-scoring 9.0, allocation 3.9; run 2 added the 256k and 512k runs in 22.5 min; BUILD_NOTES.md, "The
-study"). ``--dry-run`` prints an ETA from micro's calibration. Expected result: seven laws with
-held-out error of the largest size about 2.0% mean (run 2: 2.01%, 0.75-3.15% per language;
-in-sample 0.7-1.8%); synergy against the repeated-target baseline mostly negative at these
-budgets (6 of 42 pairs positive, four of them helping Go, one Java helping C#; mean -2.2%); no
-pairing gain; the capped allocation within 0.003 of uniform and not resolved over five seeds.
+Expected time: the corpus build 4-7 min (downloads included); the study 32-47 min on a 2-core
+CPU box from an empty run directory: 31 min 37 s measured on the faster of two hosts (run 3:
+scaling 20.1 min, synergy 2.7, pairing with translation scoring 5.5, allocation 2.5), about 47
+min estimated on the slower (run 1's stages there, plus 22.5 min for the 256k and 512k runs in run
+2; BUILD_NOTES.md, "The study"). ``--dry-run`` prints an ETA from micro's calibration (35.6 min).
+Expected result: seven laws with held-out error of the largest size about 2.0-2.1% mean (runs 2
+and 3 on two hosts: 2.01% and 2.08%, 0.75-3.86% per language; in-sample 0.7-1.8%); synergy
+against the repeated-target baseline mostly negative at these budgets (6 of 42 pairs positive,
+four of them helping Go, one Java helping C#; mean -2.15%); no pairing gain; the capped
+allocation within 0.003 of uniform and not resolved over five seeds (+0.18% and +0.34%).
 """
 
 import dataclasses
