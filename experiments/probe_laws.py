@@ -10,7 +10,9 @@ Runs the per-language grid (languages x models x budgets) with the settings and 
 prints the held-out error beside the shape check (``laws.pipeline.shape_check``): how many
 adjacent slope pairs steepen, which the law cannot produce. A model entry is a ladder name, or
 ``label=name@section.key=value+...`` for a ladder entry with changed fields (the label keeps run
-dirs of different shapes apart). Leaves ``runs/``, ``results/scaling.csv`` and ``laws.json`` in
+dirs of different shapes apart). ``--seeds 0,1`` trains every point once per seed (each run is its own row in
+the fit); ``train.seed``, ``data.strategy`` and ``data.mixture`` belong to each run and are refused
+in ``--set``. Leaves ``runs/``, ``results/scaling.csv`` and ``laws.json`` in
 ``--out``; rerunning skips finished runs. The first command is 48 runs of micro size: about 6
 minutes on two CPU cores.
 """
@@ -49,9 +51,9 @@ def parse_models(spec: str) -> list[tuple[str, str, tuple[str, ...]]]:
     return out
 
 
-def build_specs(langs, models, budgets, settings) -> list[RunSpec]:
-    return [RunSpec("probe", lang, name, int(b), overrides=tuple(settings) + extra, tag=label)
-            for lang in langs for label, name, extra in models for b in budgets]
+def build_specs(langs, models, budgets, settings, seeds=(0,)) -> list[RunSpec]:
+    return [RunSpec("probe", lang, name, int(b), seed=int(s), overrides=tuple(settings) + extra, tag=label)
+            for lang in langs for label, name, extra in models for b in budgets for s in seeds]
 
 
 def summary(laws: dict) -> list[str]:
@@ -75,6 +77,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--budgets", default="16e3,32e3,64e3,128e3", help="training tokens per run, comma list")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="extra setting for every run, after the preset's (repeatable)")
+    p.add_argument("--seeds", default="0", help="training seeds, comma list; every point is trained once per seed "
+                   "and each run is its own row in the fit (default 0)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--holdout", default="largest=1")
     return p.parse_args(argv)
@@ -94,6 +98,12 @@ def main(argv=None, runner=None) -> int:
         langs = [languages_lib.canonical(x) for x in args.languages.split(",") if x.strip()]
         models = parse_models(args.models)
         budgets = [float(x) for x in args.budgets.split(",") if x.strip()]
+        try:
+            seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+        except ValueError:
+            raise ValueError(f"--seeds {args.seeds!r}: expected whole numbers such as 0,1") from None
+        if not seeds or len(set(seeds)) != len(seeds):
+            raise ValueError(f"--seeds {args.seeds!r}: give one or more different seeds")
         if len(models) < 2 or len(budgets) < 2:
             raise ValueError("need at least 2 models and 2 budgets (and 6 points per language) to fit a law")
     except ValueError as exc:
@@ -102,7 +112,11 @@ def main(argv=None, runner=None) -> int:
     out = Path(args.out)
     corpus = stages.resolve_corpus(preset)
     settings = presets_lib.corpus_settings(preset, corpus) + tuple(preset.settings) + tuple(args.overrides)
-    specs = build_specs(langs, models, budgets, settings)
+    try:  # a --set of a setting each run owns (train.seed: use --seeds)
+        specs = build_specs(langs, models, budgets, settings, seeds)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     rep = sweep.run_sweep(specs, out / "runs", workers=args.workers, runner=runner, flops_per_s=preset.flops_per_s,
                           overhead_s=preset.overhead_s)
     rows = sweep.collect(specs, out / "runs")

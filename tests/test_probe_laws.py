@@ -56,3 +56,30 @@ def test_fake_sweep_is_fitted_and_summarised(tmp_path, capsys, monkeypatch):
     assert laws["go"]["holdout"]["heldout_mean_rel_error"] < 0.01
     assert probe_laws.main(["--out", str(out), "--models", "micro-0.1m"]) == 2
     assert "at least 2 models" in capsys.readouterr().err
+
+
+def test_seeds_are_runs_of_their_own_and_a_seed_override_is_refused(tmp_path, capsys, monkeypatch):
+    """``--set train.seed=1`` used to be replaced by the spec's own ``train.seed=0`` (appended after
+    the shared settings), so a "seed 1" probe silently retrained seed 0."""
+    from codescale_jax.study import stages
+
+    models = probe_laws.parse_models("micro-0.1m,micro-0.2m")
+    specs = probe_laws.build_specs(["rust"], models, [1000, 2000], (), seeds=(0, 1))
+    assert len(specs) == 8 and len({s.run_id for s in specs}) == 8
+    assert sorted({s.seed for s in specs}) == [0, 1]
+    assert all(s.settings().count(f"train.seed={s.seed}") == 1 for s in specs)
+
+    monkeypatch.setattr(stages, "resolve_corpus", lambda preset, build=True: None)
+    seen = []
+
+    def runner(spec, d):  # must not be reached
+        seen.append(spec)
+        return 1
+
+    out = tmp_path / "probe"
+    assert probe_laws.main(["--out", str(out), "--like", "smoke", "--set", "train.seed=1"], runner=runner) == 2
+    err = capsys.readouterr().err
+    assert "train.seed is set per run" in err and seen == []
+    for bad in ("0,0", "", "a"):
+        assert probe_laws.main(["--out", str(out), "--like", "smoke", "--seeds", bad], runner=runner) == 2
+        assert "--seeds" in capsys.readouterr().err

@@ -45,11 +45,11 @@ def test_train_argv_carries_every_setting():
 
 
 def test_synergy_baselines_repeat_half_the_budget_of_unique_target_tokens():
-    specs = plan.synergy_specs(("python", "go", "rust"), "micro-0.1m", 4096, overrides=("train.seed=0",))
+    specs = plan.synergy_specs(("python", "go", "rust"), "micro-0.1m", 4096, overrides=("data.seq_len=64",))
     baselines = [s for s in specs if s.mixture.endswith("=1.0")]
     assert len(baselines) == 3
     for s in baselines:
-        assert s.overrides == ("train.seed=0", "data.unique_tokens=2048")
+        assert s.overrides == ("data.seq_len=64", "data.unique_tokens=2048")
     assert all("data.unique_tokens" not in o for s in specs if s not in baselines for o in s.overrides)
 
 
@@ -169,3 +169,14 @@ def test_real_micro_is_micro_on_the_registries_corpus(tmp_path, monkeypatch):
         assert (a.experiment, a.language, a.model, a.tokens, a.strategy) == \
             (b.experiment, b.language, b.model, b.tokens * scale, b.strategy)
         assert a.run_id != b.run_id  # another corpus, another run dir
+
+
+@pytest.mark.parametrize("override", ["train.seed=1", "data.strategy=paired", "data.mixture=python=1.0",
+                                      " train.seed = 3"])
+def test_a_spec_refuses_an_override_of_a_setting_it_owns(override):
+    from codescale_jax.errors import InputError
+
+    with pytest.raises(InputError, match="set per run"):
+        plan.RunSpec("scaling", "python", "micro-0.1m", 2000, overrides=("data.seq_len=64", override))
+    ok = plan.RunSpec("scaling", "python", "micro-0.1m", 2000, seed=1, overrides=("data.seq_len=64",))
+    assert ok.settings()[-1] == "train.seed=1"

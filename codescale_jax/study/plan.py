@@ -27,6 +27,7 @@ import math
 from typing import Iterable, Sequence
 
 from codescale_jax import languages
+from codescale_jax.errors import InputError
 
 #: Sustained training FLOP/s assumed per worker for the ETA when none is given: a shared 2-core CPU
 #: running micro models (a few GFLOP/s; the trainer's MFU line measures the real figure).
@@ -35,6 +36,16 @@ DEFAULT_FLOPS_PER_S = 2e9
 DEFAULT_OVERHEAD_S = 30.0
 #: Byte-tokenizer vocabulary (256 bytes + special tokens), used when the overrides name no tokenizer.
 BYTE_VOCAB = 260
+
+
+#: Settings a run spec owns: it appends them after the sweep's overrides, so the same key among
+#: the overrides would be silently replaced. Such an override is refused instead.
+OWNED_SETTINGS = {"train.seed": "seed (a grid's seeds, or --seeds)", "data.strategy": "strategy",
+                  "data.mixture": "mixture"}
+
+
+class PlanError(InputError, ValueError):
+    """A run spec that cannot mean what it says (an override of a setting the spec itself owns)."""
 
 
 #: Fields that always enter the run-id digest; fields added later enter it only when set.
@@ -57,6 +68,13 @@ class RunSpec:
     eval_languages: tuple[str, ...] = ()  # also score these after training (experiments.evaluate --suite loss)
     tag: str = ""  # free label copied into the results rows (e.g. "optimized" / "uniform")
     translation_pairs: int = 0  # > 0: score the 7x7 translation loss on this many pairs per direction
+
+    def __post_init__(self):
+        for o in self.overrides:
+            key = o.split("=", 1)[0].strip()
+            if key in OWNED_SETTINGS:
+                raise PlanError(f"{o!r}: {key} is set per run from the run's {OWNED_SETTINGS[key]}, after the "
+                                f"shared settings, so this override would be ignored; set the run's field instead")
 
     @property
     def run_id(self) -> str:
