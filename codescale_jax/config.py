@@ -120,6 +120,12 @@ class DataConfig:
     # CPU-preset caps; above 1e9 tokens it is refused, and a corpus built at the cap's size
     # (repeated by the input) is the way.
     unique_tokens: int = 0
+    # > 0: a single-language run reads its train documents cut into pieces of at most this many
+    # characters, shuffled piece by piece, as mixture runs always read them (pipeline.MAX_PIECE_CHARS
+    # = 2048). 0: whole documents in a shuffled order. On real code a short run's sample of whole
+    # documents is a few dozen files, and which ones moves its loss by up to 17% between seeds
+    # (BUILD_NOTES, "The study"); pieces spread the same tokens over many files.
+    piece_chars: int = 0
     # Check each shard's SHA-256 against the corpus manifest when a run first opens it (once per
     # process: about 0.05 s per 15 MB on a 2-core CPU), so a damaged file stops the run before its
     # first step rather than at the record that fails, mid-run. Off for corpora too large to hash at

@@ -27,7 +27,7 @@ from codescale_jax import languages
 from codescale_jax.config import ConfigError, DataConfig
 from codescale_jax.data import tokenizer as tokenizer_lib
 from codescale_jax.data.packing import PackedRowsIterDataset, lm_batch
-from codescale_jax.data.pipeline_encode import piece_count, piece_text
+from codescale_jax.data.pipeline_encode import ChunkedDocuments, piece_count, piece_text
 from codescale_jax.errors import EmptyCorpusError
 
 
@@ -152,6 +152,17 @@ class Encode(grain.transforms.Map):
         return np.asarray(self._prefix + self._tok.encode(text) + self._eos, dtype=np.int32)
 
 
+class EncodePieceIds(Encode):
+    """A :class:`~codescale_jax.data.pipeline_encode.ChunkedDocuments` piece -> int32 token ids: the
+    ``<lang:ID>`` tag on a document's first piece, ``<eos>`` on its last, so a document's pieces
+    concatenate to exactly its :class:`Encode` ids."""
+
+    def map(self, piece: tuple[str, bool, bool]) -> np.ndarray:
+        text, first, last = piece
+        return np.asarray((self._prefix if first else []) + self._tok.encode(text) + (self._eos if last else []),
+                          dtype=np.int32)
+
+
 def train_dataset(data_cfg: DataConfig, batch_size: int, *, seed: int, language: str | None = None,
                   process_index: int = 0, process_count: int = 1) -> grain.IterDataset:
     """Infinite dataset of per-process batches of packed rows ``[batch_size, seq_len + 1]``.
@@ -167,12 +178,18 @@ def train_dataset(data_cfg: DataConfig, batch_size: int, *, seed: int, language:
                                              process_count=process_count)
     lang = language or data_cfg.language
     tok = get_tokenizer(data_cfg)
+    if data_cfg.piece_chars < 0:
+        raise ConfigError(f"data.piece_chars={data_cfg.piece_chars}; it must be positive (0: whole documents)")
     ds = grain.MapDataset.source(train_documents(data_cfg, lang))
-    if process_count > 1:
+    if process_count > 1:  # documents, not pieces, are split across processes
         ds = ds[process_index::process_count]
+    encode: grain.transforms.Map = Encode(tok, lang)
+    if data_cfg.piece_chars:  # reads every document once for its length (as a mixture does)
+        ds = grain.MapDataset.source(ChunkedDocuments(ds, data_cfg.piece_chars))
+        encode = EncodePieceIds(tok, lang)
     if data_cfg.shuffle:
         ds = ds.shuffle(seed=seed)
-    ds = ds.repeat(None).map(Encode(tok, lang)).to_iter_dataset()
+    ds = ds.repeat(None).map(encode).to_iter_dataset()
     ds = PackedRowsIterDataset(ds, data_cfg.seq_len + 1)
     return ds.batch(batch_size, drop_remainder=True)
 

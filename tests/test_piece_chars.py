@@ -1,0 +1,60 @@
+"""``data.piece_chars``: a single-language run reads its documents in shuffled pieces."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+import pytest
+
+from codescale_jax.config import ConfigError, make_config
+from codescale_jax.data import input as input_lib
+from codescale_jax.data.pipeline_encode import ChunkedDocuments
+from codescale_jax.data.tokenizer import ByteTokenizer
+
+LETTERS = string.ascii_lowercase
+DOC_CHARS = 2000
+
+
+def _docs():  # document k is one letter repeated, so every token says which document it came from
+    return [ch * DOC_CHARS for ch in LETTERS]
+
+
+def test_a_documents_pieces_concatenate_to_its_whole_encoding():
+    tok = ByteTokenizer()
+    docs = ["fn main() {\n    println!(\"é\");\n}\n" * 40, "x", "y" * 300]
+    pieces = ChunkedDocuments(docs, 128)
+    whole, by_piece = input_lib.Encode(tok, "rust"), input_lib.EncodePieceIds(tok, "rust")
+    got = np.concatenate([by_piece.map(pieces[c]) for c in range(len(pieces))])
+    np.testing.assert_array_equal(got, np.concatenate([whole.map(d) for d in docs]))
+    assert len(pieces) > len(docs)
+
+
+def _letters_read(monkeypatch, piece_chars: int, rows: int) -> np.ndarray:
+    monkeypatch.setattr(input_lib, "train_documents", lambda data_cfg, lang: _docs())
+    cfg = make_config("micro-0.1m", language="rust", tokens=10**6,
+                      overrides=["data.seq_len=64", f"data.piece_chars={piece_chars}"])
+    it = iter(input_lib.train_dataset(cfg.data, 8, seed=0))
+    flat = np.concatenate([np.asarray(next(it)["tokens"]).ravel() for _ in range(rows // 8)])
+    ids = [ByteTokenizer().encode(ch)[0] for ch in LETTERS]
+    return np.asarray([int(np.sum(flat == i)) for i in ids])
+
+
+def test_pieces_spread_a_short_run_over_many_documents(monkeypatch):
+    whole = _letters_read(monkeypatch, 0, 32)  # 32 rows of 65 tokens: about one document
+    pieces = _letters_read(monkeypatch, 100, 32)
+    assert np.count_nonzero(whole) <= 2
+    assert np.count_nonzero(pieces) >= 10
+
+
+def test_one_epoch_of_pieces_reads_every_document_once(monkeypatch):
+    epoch_rows = (len(LETTERS) * (DOC_CHARS + 2)) // 65 // 8 * 8  # whole batches inside the first epoch
+    counts = _letters_read(monkeypatch, 100, epoch_rows)
+    assert counts.max() <= DOC_CHARS
+    assert counts.sum() >= epoch_rows * 65 - 2 * len(LETTERS)  # every token but the tags and <eos>
+
+
+def test_a_negative_piece_size_is_refused():
+    cfg = make_config("micro-0.1m", language="rust", tokens=1000, overrides=["data.piece_chars=-1"])
+    with pytest.raises(ConfigError, match="piece_chars"):
+        input_lib.train_dataset(cfg.data, 8, seed=0)
