@@ -123,8 +123,9 @@ class DataConfig:
     # > 0: a single-language run reads its train documents cut into pieces of at most this many
     # characters, shuffled piece by piece, as mixture runs always read them (pipeline.MAX_PIECE_CHARS
     # = 2048). 0: whole documents in a shuffled order. On real code a short run's sample of whole
-    # documents is a few dozen files, and which ones moves its loss by up to 17% between seeds
-    # (BUILD_NOTES, "The study"); pieces spread the same tokens over many files.
+    # documents is a few dozen files, and which ones moves its loss by up to 17% between seeds;
+    # pieces spread the same tokens over many files (go and rust: a quarter of the seed spread,
+    # typescript unchanged; BUILD_NOTES, "The study"). The presets read whole documents.
     piece_chars: int = 0
     # Check each shard's SHA-256 against the corpus manifest when a run first opens it (once per
     # process: about 0.05 s per 15 MB on a 2-core CPU), so a damaged file stops the run before its
