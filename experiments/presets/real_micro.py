@@ -15,7 +15,8 @@ scaling 20.1 min, synergy 2.7, pairing with translation scoring 5.5, allocation 
 min estimated on the slower (run 1's stages there, plus 22.5 min for the 256k and 512k runs in run
 2; BUILD_NOTES.md, "The study"). ``--dry-run`` prints an ETA from micro's calibration (35.6 min).
 Expected result: seven laws with held-out error of the largest size about 2.0-2.1% mean (runs 2
-and 3 on two hosts: 2.01% and 2.08%, 0.75-3.86% per language; in-sample 0.7-1.8%); synergy
+and 3 on two hosts: 2.01% and 2.08%, 0.75-3.86% per language; in-sample 0.7-1.8%; another
+training seed moves one language's error by 0.4-2.5 points, e.g. go 2.86 -> 5.37%); synergy
 against the repeated-target baseline mostly negative at these budgets (6 of 42 pairs positive,
 four of them helping Go, one Java helping C#; mean -2.15%); no pairing gain; the capped
 allocation within 0.003 of uniform and not resolved over five seeds (+0.18% and +0.34%).
