@@ -120,9 +120,9 @@ class DataConfig:
     # CPU-preset caps; above 1e9 tokens it is refused, and a corpus built at the cap's size
     # (repeated by the input) is the way.
     unique_tokens: int = 0
-    # > 0: a single-language run reads its train documents cut into pieces of at most this many
-    # characters, shuffled piece by piece, as mixture runs always read them (pipeline.MAX_PIECE_CHARS
-    # = 2048). 0: whole documents in a shuffled order. On real code a short run's sample of whole
+    # > 0: train documents are cut into pieces of at most this many characters and shuffled piece
+    # by piece. 0: a single-language run reads whole documents in a shuffled order, and a mixture
+    # its default pieces (pipeline.MAX_PIECE_CHARS = 2048). On real code a short run's sample of whole
     # documents is a few dozen files, and which ones moves its loss by up to 17% between seeds;
     # pieces spread the same tokens over many files (go and rust: a quarter of the seed spread,
     # typescript unchanged; BUILD_NOTES, "The study"). The presets read whole documents.

@@ -51,6 +51,14 @@ def parse_models(spec: str) -> list[tuple[str, str, tuple[str, ...]]]:
     return out
 
 
+def parse_seeds(spec: str) -> list[int]:
+    """``"0,1"`` -> ``[0, 1]``; whole numbers, at least one, no repeats."""
+    items = [x.strip() for x in spec.split(",") if x.strip()]
+    if not items or not all(x.isdigit() for x in items) or len(set(map(int, items))) != len(items):
+        raise ValueError(f"--seeds {spec!r}: give one or more different whole numbers, such as 0,1")
+    return [int(x) for x in items]
+
+
 def build_specs(langs, models, budgets, settings, seeds=(0,)) -> list[RunSpec]:
     return [RunSpec("probe", lang, name, int(b), seed=int(s), overrides=tuple(settings) + extra, tag=label)
             for lang in langs for label, name, extra in models for b in budgets for s in seeds]
@@ -98,12 +106,7 @@ def main(argv=None, runner=None) -> int:
         langs = [languages_lib.canonical(x) for x in args.languages.split(",") if x.strip()]
         models = parse_models(args.models)
         budgets = [float(x) for x in args.budgets.split(",") if x.strip()]
-        try:
-            seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
-        except ValueError:
-            raise ValueError(f"--seeds {args.seeds!r}: expected whole numbers such as 0,1") from None
-        if not seeds or len(set(seeds)) != len(seeds):
-            raise ValueError(f"--seeds {args.seeds!r}: give one or more different seeds")
+        seeds = parse_seeds(args.seeds)
         if len(models) < 2 or len(budgets) < 2:
             raise ValueError("need at least 2 models and 2 budgets (and 6 points per language) to fit a law")
     except ValueError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import string
 
 import numpy as np
@@ -58,3 +59,18 @@ def test_a_negative_piece_size_is_refused():
     cfg = make_config("micro-0.1m", language="rust", tokens=1000, overrides=["data.piece_chars=-1"])
     with pytest.raises(ConfigError, match="piece_chars"):
         input_lib.train_dataset(cfg.data, 8, seed=0)
+
+
+def test_a_mixture_cuts_its_documents_at_the_same_setting(monkeypatch):
+    from codescale_jax.data import pipeline_train
+    from codescale_jax.data.pipeline import MAX_PIECE_CHARS
+
+    monkeypatch.setattr(input_lib, "train_documents", lambda data_cfg, lang: _docs())
+    for piece_chars, size in ((0, MAX_PIECE_CHARS), (100, 100)):
+        cfg = make_config("micro-0.1m", language="rust", tokens=1000,
+                          overrides=["data.mixture=rust=0.5,go=0.5", f"data.piece_chars={piece_chars}"])
+        comps = pipeline_train.components(cfg.data, ByteTokenizer())
+        assert [len(c.dataset) for c in comps] == [len(ChunkedDocuments(_docs(), size))] * 2
+    with pytest.raises(ConfigError, match="piece_chars"):
+        input_lib.train_dataset(dataclasses.replace(cfg.data, piece_chars=-1), 8, seed=0)
+

@@ -27,7 +27,7 @@ from codescale_jax import languages
 from codescale_jax.config import ConfigError, DataConfig
 from codescale_jax.data import tokenizer as tokenizer_lib
 from codescale_jax.data.packing import PackedRowsIterDataset, lm_batch
-from codescale_jax.data.pipeline_encode import ChunkedDocuments, piece_count, piece_text
+from codescale_jax.data.pipeline_encode import TOKENS, ChunkedDocuments, encode_piece, piece_count, piece_text
 from codescale_jax.errors import EmptyCorpusError
 
 
@@ -152,15 +152,16 @@ class Encode(grain.transforms.Map):
         return np.asarray(self._prefix + self._tok.encode(text) + self._eos, dtype=np.int32)
 
 
-class EncodePieceIds(Encode):
-    """A :class:`~codescale_jax.data.pipeline_encode.ChunkedDocuments` piece -> int32 token ids: the
-    ``<lang:ID>`` tag on a document's first piece, ``<eos>`` on its last, so a document's pieces
-    concatenate to exactly its :class:`Encode` ids."""
+class EncodePieceIds(grain.transforms.Map):
+    """A :class:`~codescale_jax.data.pipeline_encode.ChunkedDocuments` piece -> int32 token ids
+    (:func:`~codescale_jax.data.pipeline_encode.encode_piece`'s, without the language feature)."""
+
+    def __init__(self, tok, language: str):
+        self._tok = tok
+        self._language = languages.canonical(language)
 
     def map(self, piece: tuple[str, bool, bool]) -> np.ndarray:
-        text, first, last = piece
-        return np.asarray((self._prefix if first else []) + self._tok.encode(text) + (self._eos if last else []),
-                          dtype=np.int32)
+        return encode_piece(self._tok, self._language, piece)[TOKENS]
 
 
 def train_dataset(data_cfg: DataConfig, batch_size: int, *, seed: int, language: str | None = None,
@@ -173,13 +174,13 @@ def train_dataset(data_cfg: DataConfig, batch_size: int, *, seed: int, language:
     """
     from codescale_jax.data import pipeline_train
 
+    if data_cfg.piece_chars < 0:
+        raise ConfigError(f"data.piece_chars={data_cfg.piece_chars}; it must be positive (0: whole documents)")
     if pipeline_train.is_configured(data_cfg):
         return pipeline_train.train_pipeline(data_cfg, batch_size, seed=seed, process_index=process_index,
                                              process_count=process_count)
     lang = language or data_cfg.language
     tok = get_tokenizer(data_cfg)
-    if data_cfg.piece_chars < 0:
-        raise ConfigError(f"data.piece_chars={data_cfg.piece_chars}; it must be positive (0: whole documents)")
     ds = grain.MapDataset.source(train_documents(data_cfg, lang))
     if process_count > 1:  # documents, not pieces, are split across processes
         ds = ds[process_index::process_count]

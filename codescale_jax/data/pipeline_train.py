@@ -62,7 +62,8 @@ def components(data_cfg: DataConfig, tok) -> list[Component]:
     comps: list[Component] = []
     if rest > 0:
         docs = {l: input_lib.train_documents(data_cfg, l) for l in props.languages}
-        comps = [Component(c.name, c.dataset, c.share * rest) for c in language_components(docs, props, tok)]
+        pieces = {"max_piece_chars": data_cfg.piece_chars} if data_cfg.piece_chars else {}
+        comps = [Component(c.name, c.dataset, c.share * rest) for c in language_components(docs, props, tok, **pieces)]
     if pairs:
         directions = parse_directions(data_cfg.directions)
         langs = sorted({l for d in directions for l in d}, key=languages.ALL_LANGUAGES.index)
