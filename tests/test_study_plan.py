@@ -160,7 +160,14 @@ def test_real_micro_is_micro_on_the_registries_corpus(tmp_path, monkeypatch):
     where = stages.resolve_corpus(real)
     assert where == "artifacts/corpus/registries"
     ours, theirs = presets.all_planned_specs(real, where), presets.all_planned_specs(micro, "artifacts/corpus/embedded")
-    assert len(ours) == len(theirs) == 156
+    assert len(theirs) == 156 and len(ours) == 156 + 112  # each of the 112 scaling runs also at seed 1
+    assert real.seeds == (0, 1) and micro.seeds == (0,)
+    second = [s for s in ours if s.experiment == "scaling" and s.seed == 1]
+    assert len(second) == 112 and {s.experiment for s in ours if s.seed not in (0, 1)} <= {"allocation"}
+    assert [(s.language, s.model, s.tokens) for s in second] == \
+        [(s.language, s.model, s.tokens) for s in ours if s.experiment == "scaling" and s.seed == 0]
+    ours = [s for s in ours if s not in second]
+    assert len(ours) == 156
     for a, b in zip(ours, theirs):
         assert f"data.corpus_dir={where}" in a.overrides
         assert [o for o in a.overrides if not o.startswith("data.corpus_dir=")] == \

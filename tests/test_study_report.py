@@ -310,3 +310,22 @@ def test_unreadable_inputs_are_named_at_the_head_and_the_rest_is_still_written(t
     err = capsys.readouterr().err
     assert err.count("[report] warning:") == 3
     assert "paired-100000/eval/translation.json is not valid JSON" in err
+
+
+def test_extrapolation_with_seeds_states_both_errors():
+    from codescale_jax.study.report import extrapolation_section
+
+    base = {"rule": "largest=1", "n_fit": 12, "n_heldout": 4, "heldout_max_rel_error": 0.03,
+            "insample_mean_rel_error": 0.01}
+    laws = {"go": {"holdout": dict(base, heldout_mean_rel_error=0.018, heldout_mean_rel_error_per_run=0.041,
+                                   runs_per_point=[2])},
+            "rust": {"holdout": dict(base, heldout_mean_rel_error=0.014, heldout_mean_rel_error_per_run=0.027,
+                                     runs_per_point=[2])}}
+    text, mean = extrapolation_section(laws, {})
+    assert mean == pytest.approx(0.016)
+    assert "seed means" in text and "| go | largest=1 | 12 | 4 | 1.80% | 3.00% | 1.00% | 4.10% |" in text
+    assert "meets the <= 2% target" in text and "single held-out runs instead of their seed means: 3.40%" in text
+    # One run per point: no per-run column, no second mean.
+    single = {"go": {"holdout": dict(base, heldout_mean_rel_error=0.025)}}
+    text, mean = extrapolation_section(single, {})
+    assert "per run" not in text and "single held-out" not in text and "misses" in text

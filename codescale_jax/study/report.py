@@ -126,17 +126,29 @@ def extrapolation_section(laws: dict, outcome: dict) -> tuple[str, float | None]
     checks = {l: e["holdout"] for l, e in laws.items() if e.get("holdout")}
     if not checks:
         return "## Extrapolation check\n\n" + _missing("no holdout fits in laws.json", outcome, "fit"), None
+    seeded = any(max(h.get("runs_per_point", [1])) > 1 for h in checks.values())
     lines = ["## Extrapolation check", "",
-             "Each law refitted without the held-out runs, then asked to predict them.", "",
-             "| language | rule | fit on | held out | mean rel. error | max rel. error | in-sample |",
-             "|---|---|---|---|---|---|---|"]
+             "Each law refitted without the held-out runs, then asked to predict them."
+             + (" Runs of equal size and budget (seeds) are averaged first: the fit and the error are over "
+                "(N, D) points and their seed means; the last column scores each held-out run alone." if seeded else ""),
+             "",
+             "| language | rule | fit on | held out | mean rel. error | max rel. error | in-sample |"
+             + (" per run |" if seeded else ""),
+             "|---|---|---|---|---|---|---|" + ("---|" if seeded else "")]
     for lang, h in checks.items():
+        per_run = h.get("heldout_mean_rel_error_per_run", h["heldout_mean_rel_error"])
         lines.append(f"| {lang} | {h['rule']} | {h['n_fit']} | {h['n_heldout']} | {100 * h['heldout_mean_rel_error']:.2f}% "
-                     f"| {100 * h['heldout_max_rel_error']:.2f}% | {100 * h['insample_mean_rel_error']:.2f}% |")
+                     f"| {100 * h['heldout_max_rel_error']:.2f}% | {100 * h['insample_mean_rel_error']:.2f}% |"
+                     + (f" {100 * per_run:.2f}% |" if seeded else ""))
     mean = float(np.mean([h["heldout_mean_rel_error"] for h in checks.values()]))
     verdict = "meets" if mean <= EXTRAPOLATION_TARGET else "misses"
     lines += ["", f"Mean over languages: **{100 * mean:.2f}%**; this {verdict} the <= "
-                  f"{100 * EXTRAPOLATION_TARGET:.0f}% target.", ""]
+                  f"{100 * EXTRAPOLATION_TARGET:.0f}% target."]
+    if seeded:
+        mean_run = float(np.mean([h.get("heldout_mean_rel_error_per_run", h["heldout_mean_rel_error"])
+                                  for h in checks.values()]))
+        lines.append(f"Against single held-out runs instead of their seed means: {100 * mean_run:.2f}%.")
+    lines.append("")
     lines += shape_lines(laws)
     return "\n".join(lines), mean
 
