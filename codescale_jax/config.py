@@ -103,6 +103,11 @@ class DataConfig:
     strategy: str = "monolingual"  # monolingual | paired | paired-prompt | shuffled (recorded in the results row)
     eval_split: str = "validation"
     eval_tokens: int = 65536  # validation tokens scored at the end (and at every eval_every)
+    # > 0: the validation tokens are pieces of at most this many characters drawn from across the
+    # split (one fixed order per language, the same for every run). 0: the split's first documents
+    # in corpus order, which on real code can be one file: the first 16,384 bytes of the registries
+    # corpus's C# or Go validation split lie inside a single file (BUILD_NOTES, "The study").
+    eval_piece_chars: int = 0
     shuffle: bool = True
     # Mixtures and parallel pairs (codescale_jax.data.pipeline_train): "lang=share,..." or an alloc.json path
     mixture: str = ""
@@ -125,7 +130,8 @@ class DataConfig:
     # its default pieces (pipeline.MAX_PIECE_CHARS = 2048). On real code a short run's sample of whole
     # documents is a few dozen files, and which ones moves its loss by up to 17% between seeds;
     # pieces spread the same tokens over many files (go and rust: a quarter of the seed spread,
-    # typescript unchanged; BUILD_NOTES, "The study"). The presets read whole documents.
+    # typescript unchanged; BUILD_NOTES, "The study"). real-micro's scaling runs read pieces of
+    # 2,048; micro's read whole documents.
     piece_chars: int = 0
     # Check each shard's SHA-256 against the corpus manifest when a run first opens it (once per
     # process: about 0.05 s per 15 MB on a 2-core CPU), so a damaged file stops the run before its

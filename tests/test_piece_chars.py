@@ -74,3 +74,45 @@ def test_a_mixture_cuts_its_documents_at_the_same_setting(monkeypatch):
     with pytest.raises(ConfigError, match="piece_chars"):
         input_lib.train_dataset(dataclasses.replace(cfg.data, piece_chars=-1), 8, seed=0)
 
+
+
+def _letters_scored(monkeypatch, eval_piece_chars: int, eval_tokens: int = 2048,
+                    language: str = "rust", docs=None) -> np.ndarray:
+    """How many tokens of each document the validation set holds (``data.eval_piece_chars``)."""
+    docs = _docs() if docs is None else docs
+    monkeypatch.setattr(input_lib, "documents", lambda data_cfg, lang, split: docs)
+    cfg = make_config("micro-0.1m", language=language, tokens=1000,
+                      overrides=["data.seq_len=64", f"data.eval_tokens={eval_tokens}",
+                                 f"data.eval_piece_chars={eval_piece_chars}"])
+    batches = input_lib.eval_batches(cfg.data, 4)
+    flat = np.concatenate([np.asarray(b["targets"])[np.asarray(b["loss_mask"]) > 0].ravel() for b in batches])
+    ids = [ByteTokenizer().encode(ch)[0] for ch in LETTERS]
+    return np.asarray([int(np.sum(flat == i)) for i in ids])
+
+
+def test_eval_pieces_score_many_documents_instead_of_the_first(monkeypatch):
+    head = _letters_scored(monkeypatch, 0)  # 2,048 tokens of 2,000-character documents: the first two
+    spread = _letters_scored(monkeypatch, 100)
+    assert np.count_nonzero(head) <= 2 and head[0] > 0
+    assert np.count_nonzero(spread) >= 10  # 20 pieces drawn from 520 of 26 documents
+    assert abs(int(spread.sum()) - int(head.sum())) <= 64  # the same number of tokens, differently spread
+
+
+def test_eval_pieces_are_one_fixed_set_per_language(monkeypatch):
+    a = _letters_scored(monkeypatch, 100)
+    np.testing.assert_array_equal(a, _letters_scored(monkeypatch, 100))  # every run scores the same pieces
+    assert not np.array_equal(a, _letters_scored(monkeypatch, 100, language="go"))
+
+
+def test_eval_pieces_of_a_whole_split_score_every_token(monkeypatch):
+    docs = [ch * 300 for ch in LETTERS]  # 7,800 characters, fewer than the budget: the split is all read
+    counts = _letters_scored(monkeypatch, 100, eval_tokens=10**6, docs=docs)
+    # Every character is scored but a piece's first when it is not a document's first, and the first
+    # of each row that continues a piece: at most 2 + 5 of 300 per document.
+    assert counts.max() <= 300 and counts.min() >= 290
+
+
+def test_a_negative_eval_piece_size_is_refused():
+    cfg = make_config("micro-0.1m", language="rust", tokens=1000, overrides=["data.eval_piece_chars=-5"])
+    with pytest.raises(ConfigError, match="eval_piece_chars"):
+        input_lib.eval_batches(cfg.data, 4)

@@ -198,12 +198,25 @@ def train_dataset(data_cfg: DataConfig, batch_size: int, *, seed: int, language:
 def eval_batches(data_cfg: DataConfig, batch_size: int, *, language: str | None = None,
                  max_tokens: int | None = None) -> list[dict[str, np.ndarray]]:
     """The fixed validation set: the held-out split in corpus order, packed, first ``max_tokens``
-    target tokens (default ``data.eval_tokens``), as next-token batches. The last batch is padded
+    target tokens (default ``data.eval_tokens``), as next-token batches. With
+    ``data.eval_piece_chars`` the split is cut into pieces of at most that many characters and the
+    pieces are read in one fixed shuffled order (seeded by the language, not the run), so the
+    tokens scored come from many documents instead of the first one or two. The last batch is padded
     with empty rows (loss mask 0) so every batch has the training shape."""
     lang = language or data_cfg.language
+    if data_cfg.eval_piece_chars < 0:
+        raise ConfigError(f"data.eval_piece_chars={data_cfg.eval_piece_chars}; it must be positive "
+                          "(0: whole documents in corpus order)")
     tok = get_tokenizer(data_cfg)
     budget = data_cfg.eval_tokens if max_tokens is None else max_tokens
-    ds = grain.MapDataset.source(documents(data_cfg, lang, data_cfg.eval_split)).map(Encode(tok, lang))
+    docs = documents(data_cfg, lang, data_cfg.eval_split)
+    if data_cfg.eval_piece_chars:
+        # The same pieces in the same order for every run of this language, whatever its seed.
+        seed = zlib.crc32(f"eval:{languages.canonical(lang)}".encode())
+        ds = grain.MapDataset.source(ChunkedDocuments(docs, data_cfg.eval_piece_chars)).shuffle(seed=seed)
+        ds = ds.map(EncodePieceIds(tok, lang))
+    else:
+        ds = grain.MapDataset.source(docs).map(Encode(tok, lang))
     it: Iterator = iter(PackedRowsIterDataset(ds.to_iter_dataset(), data_cfg.seq_len + 1))
     rows, seen = [], 0
     for row in it:

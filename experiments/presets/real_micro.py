@@ -31,10 +31,21 @@ from experiments.presets.micro import PRESET as _MICRO
 # micro's 16k-128k (BUILD_NOTES, "The study", probe of 2026-11-28). Real code keeps following the
 # law at the longer budgets; the synthetic programs of micro's corpus do not (their loss keeps
 # falling by a constant amount per doubling), and micro must fit in 60 minutes.
-# Two seeds per scaling point: at these budgets a run reads a few dozen whole files, and which ones a
-# seed draws moves a point by up to 17% (3.4-6.3% pooled seed sd; BUILD_NOTES, "Seed to seed at
-# real-micro's budgets"), enough to move one language's held-out error by 2.5 points. The laws are
-# fitted to all runs and the extrapolation check to the seed means (laws.pipeline.holdout_report).
-# Synergy and pairing keep the first seed only; allocation has its own five.
-PRESET = dataclasses.replace(_MICRO, name="real-micro", corpus="registries",
-                             budgets=(64_000, 128_000, 256_000, 512_000), seeds=(0, 1))
+
+# What a run reads and what it is scored on, at these budgets (BUILD_NOTES, "The study", "Scored on
+# one file"): with whole documents in a shuffled order, 256k byte tokens can be two thirds one file
+# (seed 1's python draw holds a 229 KB file, its C# draw a 175 KB one), and the first 16,384 bytes
+# of the validation split in corpus order are one file for C# and Go, two for Python and Java. The
+# law then fitted which files a seed happened to draw against that one file: C# at seed 1 and 256k
+# tokens scored 25-50% worse than at seed 0, getting worse with size. So the scaling runs read
+# their documents in shuffled pieces of 2,048 characters (as the mixture runs always have), and
+# every run scores 65,536 tokens of 1,024-character pieces drawn from across the validation split
+# (23-61 files per language), one fixed set per language.
+_READING = ("data.piece_chars=2048", "data.eval_piece_chars=1024", "data.eval_tokens=65536")
+
+# Two seeds per scaling point; the laws are fitted to all runs and the extrapolation check to the
+# seed means (laws.pipeline.holdout_report). Synergy and pairing keep the first seed; allocation
+# has its own five.
+PRESET = dataclasses.replace(
+    _MICRO, name="real-micro", corpus="registries", budgets=(64_000, 128_000, 256_000, 512_000), seeds=(0, 1),
+    settings=tuple(s for s in _MICRO.settings if not s.startswith("data.eval_tokens=")) + _READING)
