@@ -2,7 +2,8 @@
 
 Each language is scored on its own held-out split, packed and encoded exactly as the trainer's end
 of run evaluation does (:func:`codescale_jax.data.input.eval_batches`: ``<lang:ID> text <eos>``
-documents, the first ``max_tokens`` target tokens in corpus order), with the trainer's own loss
+documents, the first ``max_tokens`` target tokens in corpus order, or of the split's pieces in one
+fixed order with ``data.eval_piece_chars``), with the trainer's own loss
 (:func:`codescale_jax.train.step.loss_sums`), so a monolingual run's ``python`` entry here equals
 the ``loss`` of its ``result.json``. The unit is nats per scored token.
 """

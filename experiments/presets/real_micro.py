@@ -4,22 +4,25 @@
         --max-mb-per-language 40                                    # once
     python -m experiments.reproduce --preset real-micro --out runs/study-real-micro
 
-The grid, synergy, pairing and allocation of ``micro`` (156 runs) on real code instead of the
-mostly synthetic embedded corpus, with four times micro's scaling budgets: 4 sizes x 64k, 128k,
-256k and 512k tokens (63-500 steps). The pairing runs still draw their pairs from the synthetic
-parallel programs, the only parallel data there is.
+The grid, synergy, pairing and allocation of ``micro`` on real code instead of the mostly
+synthetic embedded corpus, with four times micro's scaling budgets (4 sizes x 64k, 128k, 256k and
+512k tokens, 63-500 steps) trained at two seeds: 268 runs. The scaling runs read their documents
+in shuffled pieces of 2,048 characters and every run scores 65,536 tokens of pieces drawn from
+across the validation split (see ``_READING`` below). The pairing runs still draw their pairs from
+the synthetic parallel programs, the only parallel data there is.
 
-Expected time: the corpus build 4-7 min (downloads included); the study 32-47 min on a 2-core
-CPU box from an empty run directory: 31 min 37 s measured on the faster of two hosts (run 3:
-scaling 20.1 min, synergy 2.7, pairing with translation scoring 5.5, allocation 2.5), about 47
-min estimated on the slower (run 1's stages there, plus 22.5 min for the 256k and 512k runs in run
-2; BUILD_NOTES.md, "The study"). ``--dry-run`` prints an ETA from micro's calibration (35.6 min).
-Expected result: seven laws with held-out error of the largest size about 2.0-2.1% mean (runs 2
-and 3 on two hosts: 2.01% and 2.08%, 0.75-3.86% per language; in-sample 0.7-1.8%; another
-training seed moves one language's error by 0.4-2.5 points, e.g. go 2.86 -> 5.37%); synergy
-against the repeated-target baseline mostly negative at these budgets (6 of 42 pairs positive,
-four of them helping Go, one Java helping C#; mean -2.15%); no pairing gain; the capped
-allocation within 0.003 of uniform and not resolved over five seeds (+0.18% and +0.34%).
+Expected time: the corpus build 4-7 min (downloads included); the study about 54 min on a 2-core
+CPU box with AVX-512 from an empty run directory (run 5: 53 min 36 s, scaling 41.4 min;
+BUILD_NOTES.md, "The study"); ``--dry-run`` prints an ETA from micro's calibration (75.7 min, high
+on that host).
+Expected result (run 5): seven laws whose held-out error at the largest size, against the two
+seeds' mean, is 2.29% on average (1.27-4.59% per language; python's micro-0.4m runs are barely
+better than its micro-0.2m ones, or worse, at 64k-256k tokens, so the law fitted without micro-0.8m
+finds no gain from size past micro-0.1m (alpha_N 43) and overestimates micro-0.8m's loss by 4.6%;
+in-sample 0.6-1.0%); the seed spread of single points 1.1-4.1% per language; synergy against
+the repeated-target baseline mostly negative (10 of 42 pairs positive: every auxiliary helps go,
+four help javascript, two of them by +0.00%); no pairing gain; the capped allocation measured 0.62% lower mean loss than uniform over five seeds (95%
+interval -1.21% to -0.02%, every language lower), ten times the -0.06% its laws predict.
 """
 
 import dataclasses
