@@ -10,9 +10,10 @@ Runs the per-language grid (languages x models x budgets) with the settings and 
 prints the held-out error beside the shape check (``laws.pipeline.shape_check``): how many
 adjacent slope pairs steepen, which the law cannot produce. A model entry is a ladder name, or
 ``label=name@section.key=value+...`` for a ladder entry with changed fields (the label keeps run
-dirs of different shapes apart). ``--seeds 0,1`` trains every point once per seed (each run is its own row in
-the fit); ``train.seed``, ``data.strategy`` and ``data.mixture`` belong to each run and are refused
-in ``--set``. Leaves ``runs/``, ``results/scaling.csv`` and ``laws.json`` in
+dirs of different shapes apart). ``--seeds 0,1`` trains every point once per seed: each run is
+its own row in the law's fit, and the held-out check fits and scores the seed means of each
+``(N, D)`` point. ``train.seed``, ``data.strategy`` and ``data.mixture`` belong to each run and
+are refused in ``--set``. Leaves ``runs/``, ``results/scaling.csv`` and ``laws.json`` in
 ``--out``; rerunning skips finished runs. The first command is 48 runs of micro size: about 6
 minutes on two CPU cores.
 """
@@ -85,8 +86,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--budgets", default="16e3,32e3,64e3,128e3", help="training tokens per run, comma list")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="extra setting for every run, after the preset's (repeatable)")
-    p.add_argument("--seeds", default="0", help="training seeds, comma list; every point is trained once per seed "
-                   "and each run is its own row in the fit (default 0)")
+    p.add_argument("--seeds", default="0", help="training seeds, comma list; every point is trained once per seed, each run is "
+                   "its own row in the fit and the held-out check uses the seed means (default 0)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--holdout", default="largest=1")
     return p.parse_args(argv)

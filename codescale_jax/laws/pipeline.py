@@ -6,9 +6,9 @@ Holdout rules (``--holdout``) say which runs are the "larger" ones to predict:
 * ``largest=K``: rows of the K largest distinct model sizes.
 
 The law is fitted on the remaining rows and its relative error on the held-out rows is reported
-(mean and max), beside the in-sample error. Rows of equal ``(N, D)`` (seeds) are averaged first, so
-the check scores configurations; the error against single runs is reported beside it. Extrapolation is what users of a law need; the study
-reports no such check.
+(mean and max), beside the in-sample error. Rows of equal ``(N, D)`` (seeds) are averaged first,
+so the check scores configurations; the error against single runs is reported beside it.
+Extrapolation is what users of a law need; the study reports no such check.
 
 The shape check (:func:`shape_check`) says whether the measured curves can be matched by the law at
 all: ``A N^-alpha_N + B D^-alpha_D + L_inf`` with non-negative coefficients is convex in ``log D``

@@ -21,8 +21,9 @@ better than its micro-0.2m ones, or worse, at 64k-256k tokens, so the law fitted
 finds no gain from size past micro-0.1m (alpha_N 43) and overestimates micro-0.8m's loss by 4.6%;
 in-sample 0.6-1.0%); the seed spread of single points 1.1-4.1% per language; synergy against
 the repeated-target baseline mostly negative (10 of 42 pairs positive: every auxiliary helps go,
-four help javascript, two of them by +0.00%); no pairing gain; the capped allocation measured 0.62% lower mean loss than uniform over five seeds (95%
-interval -1.21% to -0.02%, every language lower), ten times the -0.06% its laws predict.
+four help javascript, two of them by +0.00%); no pairing gain; the capped allocation measured
+0.62% lower mean loss than uniform over five seeds (95% interval -1.21% to -0.02%, every language
+lower), ten times the -0.06% its laws predict.
 """
 
 import dataclasses
