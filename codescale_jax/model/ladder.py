@@ -6,7 +6,7 @@ sizes of the reference study's per-language grid (Yang et al., arXiv:2512.13472,
 ``0.5b``, ``1.5b``, ``3b``, ``7b``, ``14b`` the sizes of its parallel-pairing and allocation
 experiments. The study does not publish layer, width or head counts, so the shapes below are this
 project's choice: LLaMA-2-like (multi-head attention, SwiGLU hidden size about 8/3 of d_model
-rounded to a multiple of 32 or 256; 112 for micro-0.1m), head dimension 16 to 64 at the micro end and 64 or 128 above,
+rounded to a multiple of 32 or 256; 112 for micro-0.1m), head dimension 12 to 64 at the micro end and 64 or 128 above,
 and the depth picked so N lands within about 5% of the name. The exact N of every entry is
 ``codescale_jax.model.counting.count_params(cfg, vocab).non_embedding`` and is tested against
 the real parameter pytree.
