@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 from codescale_jax import languages as languages_lib
+from codescale_jax.errors import InputError
 from codescale_jax.laws.lawfile import read_laws
 from codescale_jax.study.plan import RunSpec
 
@@ -114,11 +115,11 @@ def main(argv=None, runner=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    corpus = stages.resolve_corpus(preset)
-    settings = presets_lib.corpus_settings(preset, corpus) + tuple(preset.settings) + tuple(args.overrides)
-    try:  # a --set of a setting each run owns (train.seed: use --seeds)
+    try:  # the preset's corpus not built yet; a --set of a setting each run owns (train.seed: use --seeds)
+        corpus = stages.resolve_corpus(preset)
+        settings = presets_lib.corpus_settings(preset, corpus) + tuple(preset.settings) + tuple(args.overrides)
         specs = build_specs(langs, models, budgets, settings, seeds)
-    except ValueError as exc:
+    except (ValueError, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rep = sweep.run_sweep(specs, out / "runs", workers=args.workers, runner=runner, flops_per_s=preset.flops_per_s,

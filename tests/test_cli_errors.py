@@ -141,9 +141,10 @@ def test_every_input_error_is_one_class_and_keeps_its_builtin_base():
     from codescale_jax.export import hf
     from codescale_jax.laws import presets
     from codescale_jax.parallel import distributed, mesh
-    from codescale_jax.study import results
+    from codescale_jax.study import results, stages
 
     expected = {
+        stages.CorpusNotBuiltError: RuntimeError,
         config.ConfigError: ValueError, mesh.MeshError: ValueError, languages.UnknownLanguageError: ValueError,
         shards.CorruptShardError: RuntimeError, shards.MissingCorpusError: FileNotFoundError,
         pipeline_mixture.MixtureError: ValueError, pipeline_pairs.PairingError: ValueError,
@@ -156,3 +157,19 @@ def test_every_input_error_is_one_class_and_keeps_its_builtin_base():
         assert issubclass(cls, errors.InputError) and issubclass(cls, base), cls
     # One empty-corpus error, whether the corpus is being built or read.
     assert corpus_build.EmptyCorpusError is input_lib.EmptyCorpusError is errors.EmptyCorpusError
+
+
+def test_a_study_or_probe_before_its_corpus_is_built_names_the_build_command(tmp_path, capsys, monkeypatch):
+    """real-micro reads the registries corpus, which is built by hand: without it, reproduce and
+    probe_laws end with one line giving the build command, write no run directory and show no traceback."""
+    from experiments import probe_laws, reproduce
+
+    monkeypatch.chdir(tmp_path)  # no artifacts/corpus/registries here
+    assert reproduce.main(["--preset", "real-micro", "--out", str(tmp_path / "study")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "experiments.build_corpus --recipe registries" in err, err
+    assert "Traceback" not in err and not (tmp_path / "study").exists()
+    assert probe_laws.main(["--out", str(tmp_path / "probe"), "--like", "real-micro", "--languages", "rust,go"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "experiments.build_corpus --recipe registries" in err, err
+    assert not (tmp_path / "probe").exists()

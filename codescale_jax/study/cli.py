@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Sequence
 
+from codescale_jax.errors import InputError
 from codescale_jax.study import plan as plan_lib
 from codescale_jax.study import presets as presets_lib
 from codescale_jax.study import stages as stages_lib
@@ -67,12 +68,16 @@ def main(argv, prog: str, description: str, default_stages: Sequence[str]) -> in
               file=sys.stderr)
         return 2
     print(f"[study] preset {preset.name}, output {out}, stages {', '.join(stages)}")
-    print_plan(preset, out, args.workers)
-    if args.dry_run or preset.plan_only:
-        if preset.plan_only:
-            print(f"[study] preset {preset.name} is plan-only: nothing is trained here")
-        return 0
-    outcome = stages_lib.run_all(preset, out, stages=stages, workers=args.workers)
+    try:  # what the stages themselves refuse is caught per stage; this is input they never reach (no corpus)
+        print_plan(preset, out, args.workers)
+        if args.dry_run or preset.plan_only:
+            if preset.plan_only:
+                print(f"[study] preset {preset.name} is plan-only: nothing is trained here")
+            return 0
+        outcome = stages_lib.run_all(preset, out, stages=stages, workers=args.workers)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     for stage, what in outcome.items():
         print(f"[study] {stage}: {what}")
     return 0 if all(not v.startswith("failed") for v in outcome.values()) else 1

@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from codescale_jax import io_utils
+from codescale_jax.errors import InputError
 from codescale_jax.study import presets as presets_lib
 from codescale_jax.study import sweep as sweep_lib
 from codescale_jax.study.presets import StudyPreset
@@ -33,6 +34,10 @@ STAGES = ("scaling", "fit", "synergy", "pairing", "allocation", "report")
 
 class StageError(RuntimeError):
     """A stage could not produce its files; the message says which and what to do."""
+
+
+class CorpusNotBuiltError(InputError, StageError):
+    """The preset's corpus has not been built; the message gives the command that builds it."""
 
 
 def resolve_corpus(preset: StudyPreset, build: bool = True) -> str | None:
@@ -51,7 +56,7 @@ def resolve_corpus(preset: StudyPreset, build: bool = True) -> str | None:
     if preset.corpus == "registries":
         out = Path("artifacts/corpus/registries")
         if not (out / "manifest.json").is_file() and build:
-            raise StageError(f"{out}: no registries corpus; build it first with "
+            raise CorpusNotBuiltError(f"{out}: no registries corpus; build it first with "
                              "python -m experiments.build_corpus --recipe registries --out artifacts/corpus/registries "
                              "--max-mb-per-language 40 (the cap the real-micro runs were measured with)")
         return str(out)
@@ -210,8 +215,8 @@ def run_all(preset: StudyPreset, out: str | Path, stages=STAGES, workers: int | 
             runner=None, log: Callable[[str], None] = print) -> dict[str, str]:
     """Run the chosen stages in order; returns stage -> "ok" | "skipped: why" | "failed: why"."""
     out = Path(out)
+    corpus_dir = resolve_corpus(preset)  # before anything is written: a corpus not built is refused
     out.mkdir(parents=True, exist_ok=True)
-    corpus_dir = resolve_corpus(preset)
     outcome: dict[str, str] = {}
     steps = {
         "scaling": lambda: run_scaling(preset, out, corpus_dir, workers, runner),
