@@ -96,6 +96,19 @@ def test_micro_has_enough_points_per_language():
     assert len(presets.synergy_run_specs(p, "c")) == 28
 
 
+def test_micro_and_real_micro_score_pieces_from_across_the_validation_split():
+    """Every run of both presets scores pieces of the validation split, each preset one setting of
+    each kind (real-micro replaces micro's amounts with its own rather than stacking them)."""
+    from codescale_jax.config import Config, apply_overrides
+
+    for name, tokens in (("micro", 16384), ("real-micro", 65536)):
+        settings = load(name).settings
+        for key in ("data.eval_tokens=", "data.eval_piece_chars="):
+            assert sum(s.startswith(key) for s in settings) == 1, (name, key, settings)
+        cfg = apply_overrides(Config(), [s for s in settings if not s.startswith("data.corpus")])
+        assert (cfg.data.eval_piece_chars, cfg.data.eval_tokens) == (1024, tokens), name
+
+
 def test_unknown_preset_and_too_small_grid_are_rejected():
     with pytest.raises(ValueError, match="unknown preset"):
         load("huge")
@@ -173,7 +186,8 @@ def test_real_micro_is_micro_on_the_registries_corpus(tmp_path, monkeypatch):
     for a, b in zip(ours, theirs):
         assert f"data.corpus_dir={where}" in a.overrides
         assert sorted(o for o in a.overrides if not o.startswith("data.corpus_dir=")) == \
-            sorted([o for o in b.overrides if not o.startswith(("data.corpus_dir=", "data.eval_tokens="))] + reading)
+            sorted([o for o in b.overrides
+                    if not o.startswith(("data.corpus_dir=", "data.eval_tokens=", "data.eval_piece_chars="))] + reading)
         scale = 4 if a.experiment == "scaling" else 1
         assert (a.experiment, a.language, a.model, a.tokens, a.strategy) == \
             (b.experiment, b.language, b.model, b.tokens * scale, b.strategy)

@@ -33,7 +33,11 @@ from codescale_jax.study.presets import AllocationSpec, PairingSpec, StudyPreset
 # tokens ended at 3.015 / 2.765 nats (seeds 0 / 1); 10%: 2.443 / 2.671; 20%: 2.356 / 2.468;
 # 30%: 2.357 / 2.350 (BUILD_NOTES, "The study"). Runs this short are unstable without it, and
 # the instability, not N or D, then decides the loss.
-_CPU = ("data.seq_len=128", "train.batch_size=8", "data.eval_tokens=16384", "train.tensorboard=false",
+# Validation: 16,384 tokens of 1,024-character pieces drawn from across each language's validation
+# split in one fixed order (data.eval_piece_chars), not the split's first documents: those were two
+# files for python (BUILD_NOTES, "The study", "Scored on one file"; micro run 10).
+_CPU = ("data.seq_len=128", "train.batch_size=8", "data.eval_tokens=16384", "data.eval_piece_chars=1024",
+        "train.tensorboard=false",
         "train.peak_flops=-1", "train.checkpoint_every=100", "train.log_every=25", "optimizer.warmup_fraction=0.3")
 
 PRESET = StudyPreset(
