@@ -11,19 +11,18 @@ in shuffled pieces of 2,048 characters and every run scores 65,536 tokens of pie
 across the validation split (see ``_READING`` below). The pairing runs still draw their pairs from
 the synthetic parallel programs, the only parallel data there is.
 
-Expected time: the corpus build 4-7 min (downloads included); the study about 54 min on a 2-core
-CPU box with AVX-512 from an empty run directory (run 5: 53 min 36 s, scaling 41.4 min;
-BUILD_NOTES.md, "The study"); ``--dry-run`` prints an ETA from micro's calibration (75.7 min, high
-on that host).
-Expected result (run 5): seven laws whose held-out error at the largest size, against the two
-seeds' mean, is 2.29% on average (1.27-4.59% per language; python's micro-0.4m runs are barely
-better than its micro-0.2m ones, or worse, at 64k-256k tokens, so the law fitted without micro-0.8m
-finds no gain from size past micro-0.1m (alpha_N 43) and overestimates micro-0.8m's loss by 4.6%;
-in-sample 0.6-1.0%); the seed spread of single points 1.1-4.1% per language; synergy against
-the repeated-target baseline mostly negative (10 of 42 pairs positive: every auxiliary helps go,
-four help javascript, two of them by +0.00%); no pairing gain; the capped allocation measured
-0.62% lower mean loss than uniform over five seeds (95% interval -1.21% to -0.02%, every language
-lower), ten times the -0.06% its laws predict.
+Expected time: the corpus build 4-7 min (downloads included); the study about 56 min on a 2-core
+CPU box with AVX-512 from an empty run directory (run 6: 56 min 11 s; BUILD_NOTES.md, "The study");
+``--dry-run`` prints an ETA from micro's calibration (75.7 min, high on that host).
+Expected result (run 6, micro-0.4m with six heads of 16): seven laws whose held-out error at the
+largest size, against the two seeds' mean, is 1.58% on average (0.82-2.11% per language; 1.90%
+against single runs; in-sample 0.41-0.88%); the seed spread of single points 1.0-4.2% per
+language; synergy against the repeated-target baseline mostly negative (10 of 42 pairs positive:
+every auxiliary helps go, four help javascript, two of them by +0.00%); no pairing gain; the
+capped allocation (shares 0.140-0.152) measured +0.01% mean loss against uniform over five seeds
+(95% interval -0.18% to +0.21%, no language worse than +0.21%): not resolved, and consistent with
+the -0.06% its laws predict. Run 5, with micro-0.4m's old four heads of 24, had measured 2.29% and
+-0.62% ([-1.21%, -0.02%]).
 """
 
 import dataclasses
