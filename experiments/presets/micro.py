@@ -19,12 +19,16 @@ already built (the first run builds it: 98 s on the faster host). Measured: 17 m
 hosts (run 6: scaling 8.3 min, synergy 2.0, pairing with translation scoring 5.1, allocation 87 s,
 fits and report about 1 min) and 30 min 2 s on the slower (run 9, commit 398a1e6: scaling 13.3
 min, synergy 3.6, pairing 8.1, allocation 3.7; BUILD_NOTES.md, "The study"). The target is <= 60
-minutes. ``--dry-run`` prints the plan, FLOPs and an ETA calibrated on run 9 (30.1 min).
-Expected result: seven fitted laws with bootstrap intervals,
-held-out error of the largest size per language (about 10% mean, 9.8-10.8% in runs 4-9: these runs are too short for the
-law's shape, which the report's shape check shows), a 7x7 synergy heat map, and per-language losses
-of the two splits with their seed spread (3-15%, more than the differences between the splits) and
-the paired-by-seed 95% interval of the mean change.
+minutes. ``--dry-run`` prints the plan, FLOPs and an ETA calibrated on run 9 (30.1 min). Run 10
+(commit 431b24b: micro-0.4m with six heads of 16, validation scored on pieces; the host with
+AVX-512): 22 min 46 s (scaling 10.1, synergy 3.1, pairing 6.0, allocation 2.7).
+Expected result: seven fitted laws with bootstrap intervals, held-out error of the largest size
+per language (8.40% mean in run 10, 4.1-11.3% per language; 9.8-10.8% in runs 4-9 with the old
+micro-0.4m and scoring: these runs are too short for the law's shape, which the report's shape
+check shows), a 7x7 synergy heat map, and per-language losses of the two splits with their seed
+spread (6-18% in run 10, more than the differences between the splits) and the paired-by-seed 95%
+interval of the mean change (run 10: -1.66%, [-3.03%, -0.35%], every language lower; its laws
+predicted about -0.2%).
 """
 
 from codescale_jax.study.presets import AllocationSpec, PairingSpec, StudyPreset, SynergySpec
@@ -34,8 +38,8 @@ from codescale_jax.study.presets import AllocationSpec, PairingSpec, StudyPreset
 # 30%: 2.357 / 2.350 (BUILD_NOTES, "The study"). Runs this short are unstable without it, and
 # the instability, not N or D, then decides the loss.
 # Validation: 16,384 tokens of 1,024-character pieces drawn from across each language's validation
-# split in one fixed order (data.eval_piece_chars), not the split's first documents: those were two
-# files for python (BUILD_NOTES, "The study", "Scored on one file"; micro run 10).
+# split in one fixed order (data.eval_piece_chars), not the split's first documents: those were one
+# 37 KB file for python and 9-14 files for the others (BUILD_NOTES, "The study", micro run 10).
 _CPU = ("data.seq_len=128", "train.batch_size=8", "data.eval_tokens=16384", "data.eval_piece_chars=1024",
         "train.tensorboard=false",
         "train.peak_flops=-1", "train.checkpoint_every=100", "train.log_every=25", "optimizer.warmup_fraction=0.3")
