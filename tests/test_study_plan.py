@@ -105,7 +105,7 @@ def test_micro_and_real_micro_score_pieces_from_across_the_validation_split():
         settings = load(name).settings
         for key in ("data.eval_tokens=", "data.eval_piece_chars="):
             assert sum(s.startswith(key) for s in settings) == 1, (name, key, settings)
-        cfg = apply_overrides(Config(), [s for s in settings if not s.startswith("data.corpus")])
+        cfg = apply_overrides(Config(), list(settings))
         assert (cfg.data.eval_piece_chars, cfg.data.eval_tokens) == (1024, tokens), name
 
 

@@ -23,9 +23,9 @@ _SHAPES: dict[str, tuple[int, int, int, int, int]] = {
     # CPU micro ladder: doubling N per rung. micro-0.1m to 0.8m share a depth of 4 and differ in
     # width: at the micro study's budgets (16 to 125 steps) a model half as deep but as wide as the
     # next rung reached the same loss (micro-0.1m was once (64, 2, ...)), so each rung changes width.
-    # micro-0.4m has six heads of 16: with four of 24 it was no better than micro-0.2m at 64k-128k
-    # tokens in python, java and rust, at both seeds, and the laws fitted without micro-0.8m found
-    # no gain from size (BUILD_NOTES, "The study", "micro-0.4m's heads").
+    # micro-0.4m has six heads of 16: with four of 24 its two-seed means were no better than
+    # micro-0.2m's at 64k-128k tokens in python, java and rust on real code, and the laws fitted
+    # without micro-0.8m found no gain from size (BUILD_NOTES, "The study", "micro-0.4m's heads").
     "micro-0.1m": (48, 4, 4, 4, 112),
     "micro-0.2m": (64, 4, 4, 4, 176),
     "micro-0.4m": (96, 4, 6, 6, 224),
