@@ -216,7 +216,8 @@ def main(argv=None) -> int:
     if alloc.regret:
         worst = max(alloc.regret["max_predicted_regret"].items(), key=lambda kv: kv[1])
         print(f"regret cap {100 * alloc.regret['cap']:.2g}% over {alloc.regret['laws_checked']} law(s): worst "
-              f"{worst[0]} {100 * worst[1]:+.3f}% ({alloc.regret['rounds']} round(s))")
+              f"{worst[0]} {100 * worst[1]:+.3f}% ({alloc.regret['rounds']} round(s) of floors"
+              f"{', then SLSQP' if alloc.regret.get('polished') else ''})")
     atomic_write_json(args.out, doc)
     print(f"wrote {args.out}")
     if args.plot:

@@ -20,12 +20,21 @@ Effective data ``Deff_i`` combines two optional effects:
 uniform split by more than that fraction. With ``regret_draws`` (bootstrap draws of the laws) the
 cap must hold under every draw as well as under the point estimate, so a language whose law is
 poorly determined stays near its uniform share instead of being starved on the strength of a
-guess; ``regret_tau_draws`` gives each draw its own transfer matrix (the transfer bootstrap). With ``regret_without_transfer`` it must also hold with the transfer switched off (gamma 0):
-a transfer matrix fitted on 50:50 mixtures says little about a language given a twentieth of the
-tokens, and this keeps the cap from resting on it. The uniform split always satisfies the cap. Each language's loss falls monotonically with
-its own share, so the cap is enforced by raising the minimum share of every language that breaks
-it (to the smallest share that would satisfy it, by bisection) and solving again; a final
-bisection along the segment back towards the uniform split makes it exact should rounds run out.
+guess; ``regret_tau_draws`` gives each draw its own transfer matrix (the transfer bootstrap).
+With ``regret_without_transfer`` it must also hold with the transfer switched off (gamma 0): a
+transfer matrix fitted on 50:50 mixtures says little about a language given a twentieth of the
+tokens, and this keeps the cap from resting on it. The uniform split always satisfies the cap.
+
+The cap is met in two steps. First, floors: a language breaking the cap gets its minimum share
+raised to the smallest share that would satisfy it (others held, by bisection) and the problem is
+solved again, for a few rounds; a bisection along the segment back towards the uniform split makes
+the cap exact should rounds run out. Without transfer a language's loss falls monotonically with
+its own share and the floors land close to the capped optimum. With transfer they need not: a
+share taken from the others can cost a language more than its own share gives it back (any
+``tau_ij > 1``, as fitted on real-micro), and on one real-micro fit the floors stopped above the
+uniform split's mean loss. So, second, SLSQP polishes with every (draw, scenario, language) cap as
+an explicit smooth constraint, started from the floors' split and from the uniform split; the
+best split that meets the cap exactly (after the same pull-back) is kept, never a worse one.
 
 The solver is projected gradient with an exact projection onto ``{sum p = 1, lo <= p <= hi}``
 (``solver.projected_gradient_box_simplex``), from the uniform (projected) start; every iterate is
@@ -276,25 +285,50 @@ def _solve_capped(problem: "AllocationProblem", args, rounds: int = 20):
         if floor.sum() > 1.0:  # the floors no longer fit: fall back on the pull-back below
             break
 
-    def worst(t):
-        q = uni + t * (jnp.asarray(p) - uni)
-        return float(jnp.max(_regret_excess_jit(q, draws, ref, cap, n, total, avail, taus, gammas)))
+    def pull_back(p):
+        """The point nearest ``p`` on the segment from the uniform split to ``p`` that meets the cap."""
+        def worst(t):
+            q = uni + t * (jnp.asarray(p) - uni)
+            return float(jnp.max(_regret_excess_jit(q, draws, ref, cap, n, total, avail, taus, gammas)))
 
-    t = 1.0
-    if worst(1.0) > 0.0:
-        a, b = 0.0, 1.0
-        for _ in range(60):
-            m = 0.5 * (a + b)
-            a, b = (m, b) if worst(m) <= 0.0 else (a, m)
-        t = a
-    p = np.asarray(uni + t * (jnp.asarray(p) - uni))
+        t = 1.0
+        if worst(1.0) > 0.0:
+            a, b = 0.0, 1.0
+            for _ in range(60):
+                m = 0.5 * (a + b)
+                a, b = (m, b) if worst(m) <= 0.0 else (a, m)
+            t = a
+        return np.asarray(uni + t * (jnp.asarray(p) - uni)), t
+
+    p, t = pull_back(p)
+
+    # Polish (module docstring): SLSQP from the floors' split and from the uniform split.
+    def objective(q):
+        return _objective(q, theta, n, total, w, avail, tau, gamma)
+
+    def margins(q):
+        m = 1.0 + cap - _draw_losses(q, draws, n, total, avail, taus, gammas) / ref
+        return jnp.where(jnp.isnan(m), -1.0, m).reshape(-1)
+
+    floors_value = float(objective(jnp.asarray(p)))
+    best, best_value, polish_iters = p, floors_value, 0
+    for start in (p, np.asarray(uni)):
+        q, _, it = solver.slsqp_box_simplex(objective, margins, start, lo, hi)
+        polish_iters += it
+        q, _ = pull_back(np.asarray(solver.project_box_simplex(jnp.asarray(q), lo, hi)))
+        value = float(objective(jnp.asarray(q)))
+        if value < best_value:
+            best, best_value = q, value
+    p = best
     rel = np.asarray(_draw_losses(jnp.asarray(p), draws, n, total, avail, taus, gammas) / ref - 1.0)
     regret = {"cap": cap, "laws_checked": int(draws.shape[0]), "draws_left_out_non_finite": int((~usable).sum()),
               "transfer_draws": problem.regret_tau_draws is not None,
               "transfer_scenarios": ["fitted", "none"] if both else ["fitted" if problem.gamma else "none"],
               "rounds": used, "pull_back_step": float(t),
+              "floors_mean_loss": floors_value, "slsqp_iterations": polish_iters,
+              "polished": bool(best_value < floors_value),
               "max_predicted_regret": {lang: float(rel[:, i].max()) for i, lang in enumerate(problem.languages)}}
-    return p, iters, regret
+    return p, iters + polish_iters, regret
 
 
 def evaluate(problem: AllocationProblem, shares) -> tuple[float, np.ndarray]:

@@ -1,9 +1,9 @@
-"""Every call into jaxopt lives in this file.
+"""Every call into jaxopt (and SciPy's constrained optimiser) lives in this file.
 
 jaxopt is what the design names for fitting, but it is no longer maintained upstream; keeping the
 solver calls here means a swap to ``optax.lbfgs`` (or anything else) touches one file.
 
-Three solvers are exposed:
+Four solvers are exposed:
 
 * :func:`lm_many` runs jaxopt's Levenberg-Marquardt from many starts at once on a residual vector
   with an analytic Jacobian: one residual/Jacobian evaluation per iteration and no line search, so
@@ -13,7 +13,9 @@ Three solvers are exposed:
   objective values, iteration counts and whether each start stopped at ``maxiter`` (on CPU the
   rows run one per call from a thread per core, see ``_CPU_LBFGS_ROWS``);
 * :func:`projected_gradient_box_simplex` minimises over ``{p : sum p = 1, lo <= p <= hi}``, the
-  feasible set of the token allocator.
+  feasible set of the token allocator;
+* :func:`slsqp_box_simplex` does the same under extra smooth inequality constraints (the
+  allocator's regret cap), with SciPy's SLSQP.
 
 Callers must run these inside ``jax.enable_x64(True)`` when they want float64 (the fitter does).
 """
@@ -246,3 +248,36 @@ def projected_gradient_box_simplex(objective: Callable, init: jax.Array, lo: jax
                                       implicit_diff=False, jit=True, unroll=False)
     p, state = solver.run(init, (lo, hi), *args)
     return p, objective(p, *args), state.iter_num
+
+
+def slsqp_box_simplex(objective: Callable, constraints: Callable, init, lo, hi, maxiter: int = 300,
+                      ftol: float = 1e-13):
+    """Minimise ``objective(p)`` over ``{sum p = 1, lo <= p <= hi, constraints(p) >= 0}``.
+
+    SciPy's SLSQP (sequential quadratic programming) with JAX gradients: ``objective`` maps a
+    float64 vector to a scalar, ``constraints`` to a vector of smooth inequality margins, both
+    written in ``jax.numpy``; the gradient and the constraint Jacobian (forward mode: few
+    variables, many constraints) are compiled once per call. jaxopt has no solver for general
+    nonlinear inequality constraints, hence SciPy here. SLSQP may end a hair outside the
+    constraints; callers make the result exactly feasible. Returns ``(p, value, iterations)``.
+    """
+    import numpy as np
+    from scipy import optimize
+
+    value_grad = jax.jit(jax.value_and_grad(objective))
+    margin = jax.jit(constraints)
+    margin_jac = jax.jit(jax.jacfwd(constraints))
+
+    def fun(p):
+        v, g = value_grad(jnp.asarray(p))
+        return float(v), np.asarray(g, dtype=np.float64)
+
+    k = len(np.asarray(init))
+    res = optimize.minimize(
+        fun, np.asarray(init, dtype=np.float64), jac=True, method="SLSQP",
+        bounds=list(zip(np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))),
+        constraints=[{"type": "eq", "fun": lambda p: float(np.sum(p) - 1.0), "jac": lambda p: np.ones(k)},
+                     {"type": "ineq", "fun": lambda p: np.asarray(margin(jnp.asarray(p)), dtype=np.float64),
+                      "jac": lambda p: np.asarray(margin_jac(jnp.asarray(p)), dtype=np.float64)}],
+        options={"maxiter": maxiter, "ftol": ftol})
+    return np.asarray(res.x, dtype=np.float64), float(res.fun), int(res.nit)
