@@ -27,7 +27,7 @@ import numpy as np
 
 from codescale_jax.io_utils import atomic_write_json
 from codescale_jax.laws import presets
-from codescale_jax.laws.allocate import EPOCH_POLICIES, AllocationProblem, allocate, to_json
+from codescale_jax.laws.allocate import EPOCH_POLICIES, AllocationProblem, allocate, evaluate, mirrored_shares, to_json
 from codescale_jax.laws.forms import PARAM_NAMES
 from codescale_jax.laws.lawfile import read_laws
 from codescale_jax.laws.transfer import tau_from_synergy
@@ -168,6 +168,9 @@ def parse_args(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--languages", default=None, help="subset of languages (default: all in the laws)")
     ap.add_argument("--min-share", default="0", help="0.05 or python=0.1,go=0.05")
+    ap.add_argument("--mirror", action="store_true",
+                    help="also predict the mirrored split, uniform - (optimized - uniform), the allocation "
+                         "check's control arm (written under 'mirrored' in alloc.json)")
     ap.add_argument("--max-share", default="1", help="0.5 or python=0.4")
     ap.add_argument("--available", default=None, help="unique tokens per language: python=2e11,rust=3e10")
     ap.add_argument("--epochs", default="discount", choices=EPOCH_POLICIES,
@@ -207,12 +210,22 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     doc = to_json(problem, alloc)
+    if args.mirror:
+        mirror = mirrored_shares(alloc.shares, alloc.uniform_shares, problem.bounds()[0])
+        m_obj, m_losses = evaluate(problem, mirror)
+        doc["mirrored"] = {"of": "uniform - (optimized - uniform), held at the minimum shares",
+                           "mean_loss": m_obj,
+                           "languages": {lang: {"share": float(mirror[i]), "predicted_loss": float(m_losses[i])}
+                                         for i, lang in enumerate(languages)}}
     print(f"N = {args.params:.4g} non-embedding params, D = {args.tokens:.4g} tokens")
     print(f"{'language':<12}{'share':>8}{'tokens':>12}{'uniform':>12}{'loss opt':>10}{'loss unif':>11}")
     for i, lang in enumerate(languages):
         print(f"{lang:<12}{alloc.shares[i]:>8.4f}{alloc.tokens[i]:>12.4g}"
               f"{alloc.uniform_shares[i] * args.tokens:>12.4g}{alloc.losses[i]:>10.4f}{alloc.uniform_losses[i]:>11.4f}")
     print(f"{'mean':<12}{'':>8}{'':>12}{'':>12}{alloc.objective:>10.4f}{alloc.uniform_objective:>11.4f}")
+    if args.mirror:
+        print("mirrored split (control): " + ", ".join(f"{l} {v['share']:.4f}" for l, v in doc["mirrored"]["languages"].items())
+              + f"; predicted mean loss {doc['mirrored']['mean_loss']:.4f}")
     if alloc.regret:
         worst = max(alloc.regret["max_predicted_regret"].items(), key=lambda kv: kv[1])
         print(f"regret cap {100 * alloc.regret['cap']:.2g}% over {alloc.regret['laws_checked']} law(s): worst "

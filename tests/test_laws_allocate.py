@@ -309,3 +309,15 @@ def test_regret_cap_with_transfer_above_one_reaches_the_capped_optimum():
     best_random = (_numpy_losses(ok, params, n, total, tau, 1.0).mean(axis=1)).min()
     assert best_random >= alloc.objective - 1e-9
     assert best_random < alloc.uniform_objective  # the random splits do find gains: the check has teeth
+
+
+def test_mirrored_shares_reverse_the_move_and_respect_the_floor():
+    uni = np.full(4, 0.25)
+    m = al.mirrored_shares([0.30, 0.20, 0.25, 0.25], uni)
+    assert m == pytest.approx([0.20, 0.30, 0.25, 0.25])
+    # go's reversal would be 0.25 - 0.30 < 0.05: held at 0.05, the others' excess over 0.05 scaled to fit.
+    m = al.mirrored_shares([0.15, 0.15, 0.15, 0.55], uni, min_share=0.05)
+    assert m.sum() == pytest.approx(1.0) and m[3] == pytest.approx(0.05)
+    assert m[:3] == pytest.approx([0.3166667] * 3, rel=1e-6)
+    with pytest.raises(ValueError, match="minimum shares"):
+        al.mirrored_shares([0.5, 0.5], [0.5, 0.5], min_share=0.6)

@@ -173,14 +173,16 @@ def test_real_micro_is_micro_on_the_registries_corpus(tmp_path, monkeypatch):
     where = stages.resolve_corpus(real)
     assert where == "artifacts/corpus/registries"
     ours, theirs = presets.all_planned_specs(real, where), presets.all_planned_specs(micro, "artifacts/corpus/embedded")
-    assert len(theirs) == 156 and len(ours) == 156 + 112  # each of the 112 scaling runs also at seed 1
+    # each of the 112 scaling runs also at seed 1; both splits of the allocation at 20 seeds, not 10
+    assert len(theirs) == 166 and len(ours) == 166 + 112 + 20
     assert real.seeds == (0, 1) and micro.seeds == (0,)
+    assert real.allocation.seeds == tuple(range(20)) and micro.allocation.seeds == tuple(range(10))
     second = [s for s in ours if s.experiment == "scaling" and s.seed == 1]
     assert len(second) == 112 and {s.experiment for s in ours if s.seed not in (0, 1)} <= {"allocation"}
     assert [(s.language, s.model, s.tokens) for s in second] == \
         [(s.language, s.model, s.tokens) for s in ours if s.experiment == "scaling" and s.seed == 0]
-    ours = [s for s in ours if s not in second]
-    assert len(ours) == 156
+    ours = [s for s in ours if s not in second and not (s.experiment == "allocation" and s.seed >= 10)]
+    assert len(ours) == 166
     # real code is read in pieces and scored on pieces from across the validation split
     reading = ["data.piece_chars=2048", "data.eval_piece_chars=1024", "data.eval_tokens=65536"]
     for a, b in zip(ours, theirs):
@@ -203,3 +205,23 @@ def test_a_spec_refuses_an_override_of_a_setting_it_owns(override):
         plan.RunSpec("scaling", "python", "micro-0.1m", 2000, overrides=("data.seq_len=64", override))
     ok = plan.RunSpec("scaling", "python", "micro-0.1m", 2000, seed=1, overrides=("data.seq_len=64",))
     assert ok.settings()[-1] == "train.seed=1"
+
+
+def test_allocation_control_adds_the_mirrored_split_at_every_seed():
+    import dataclasses
+
+    base = load("micro")
+    opt = {"python": 0.2, "java": 0.1, "go": 0.7}
+    uni = {l: 1 / 3 for l in opt}
+    mir = {"python": 0.4667, "java": 0.5667, "go": 0.05}
+    plain = presets.allocation_specs(dataclasses.replace(
+        base, allocation=dataclasses.replace(base.allocation, control=False, seeds=(0, 1))), opt, uni, None, mir)
+    assert [s.tag for s in plain] == ["optimized", "uniform"] * 2
+    ctl = dataclasses.replace(base, allocation=dataclasses.replace(base.allocation, control=True, seeds=(0, 1)))
+    specs = presets.allocation_specs(ctl, opt, uni, None, mir)
+    assert [(s.tag, s.seed) for s in specs] == [(t, s) for s in (0, 1) for t in ("optimized", "uniform", "mirrored")]
+    assert specs[2].mixture == "python=0.4667,java=0.5667,go=0.0500"
+    assert specs[:2] == plain[:2]  # the control arm leaves the other runs (and their ids) as they were
+    assert len({s.run_id for s in specs}) == 6
+    # Before the split is known the plan counts the mirrored arm as one more uniform-sized run per seed.
+    assert sum(s.experiment == "allocation" for s in presets.all_planned_specs(ctl)) == 6

@@ -1,4 +1,4 @@
-"""The ``smoke`` preset end to end with the real trainer, fitter and allocator (slow: 25 tiny runs).
+"""The ``smoke`` preset end to end with the real trainer, fitter and allocator (slow: 26 tiny runs).
 
 Every stage must finish and leave its files; the report must carry the two fitted laws, the
 extrapolation table, the synergy cell, the pairing curves and the measured allocation.
@@ -35,8 +35,13 @@ def test_smoke_preset_end_to_end(tmp_path, capsys, monkeypatch):
     assert max(alloc["regret_cap"]["max_predicted_regret"].values()) <= 0.01 + 1e-9
     arms = load_results(out / "results" / "allocation.csv")
     assert sorted((r["tag"], r["language"]) for r in arms) == [
-        ("optimized", "java"), ("optimized", "python"), ("uniform", "java"), ("uniform", "python")]
+        ("mirrored", "java"), ("mirrored", "python"), ("optimized", "java"), ("optimized", "python"),
+        ("uniform", "java"), ("uniform", "python")]
+    mirrored = {l: v["share"] for l, v in alloc["mirrored"]["languages"].items()}
+    for l, v in alloc["languages"].items():  # the control reverses the optimized split's move
+        assert mirrored[l] == pytest.approx(2 * v["uniform_share"] - v["share"], abs=1e-9)
     text = (out / "report" / "report.md").read_text()
+    assert "**Control.** The mirrored split" in text
     assert "_No data" not in text.split("## Parallel pairing")[0]  # laws, extrapolation, synergy are filled
     for png in ("law_python.png", "law_java.png", "synergy.png", "pairing.png", "allocation.png"):
         assert (out / "report" / png).is_file(), png

@@ -381,6 +381,21 @@ def allocate(problem: AllocationProblem, param_draws: np.ndarray | None = None) 
                       iterations=int(iters), spread=spread, regret=regret)
 
 
+def mirrored_shares(shares, uniform, min_share=0.0) -> np.ndarray:
+    """``uniform - (shares - uniform)``: a split's move away from uniform, reversed (the allocation
+    check's control arm). A share the reversal would take below ``min_share`` is held there and the
+    others' excess over ``min_share`` is scaled so that the shares still sum to one."""
+    p, u = np.asarray(shares, dtype=np.float64), np.asarray(uniform, dtype=np.float64)
+    floor = np.broadcast_to(np.asarray(min_share, dtype=np.float64), p.shape)
+    if floor.sum() > 1.0 + 1e-12:
+        raise ValueError(f"minimum shares add up to {floor.sum():.4g} > 1")
+    m = 2.0 * u - p
+    if np.any(m < floor):
+        excess = np.maximum(m - floor, 0.0)
+        m = floor + (excess * (1.0 - floor.sum()) / excess.sum() if excess.sum() > 0 else 0.0)
+    return m / m.sum()
+
+
 def to_json(problem: AllocationProblem, alloc: Allocation) -> dict:
     """The ``alloc.json`` document: shares, tokens, losses (optimised and uniform), constraints."""
     lo, hi = problem.bounds()

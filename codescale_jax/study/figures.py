@@ -108,26 +108,35 @@ def plot_heatmap(matrix: np.ndarray, labels: Sequence[str], title: str, path: st
 
 
 def plot_allocation_outcome(langs: Sequence[str], shares, uniform, predicted: dict, measured: dict,
-                            path: str | Path, seed_spread: dict | None = None) -> Path:
+                            path: str | Path, seed_spread: dict | None = None, mirrored_shares=None,
+                            measured_mirrored: dict | None = None) -> Path:
     """Left: token shares (optimized vs uniform). Right: per-language loss change of the optimized
     split relative to uniform, predicted by the laws and measured by training (negative = better);
     with ``seed_spread`` (relative (max - min) / mean over seeds), whiskers of +- that spread on
-    the measured bars."""
+    the measured bars. With the control arm, its shares and measured change are a third bar."""
     plt = _plt()
     x = np.arange(len(langs))
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    axes[0].bar(x - 0.2, uniform, width=0.4, label="uniform", color="#999")
-    axes[0].bar(x + 0.2, shares, width=0.4, label="optimized", color="#36c")
+    arms = [("uniform", uniform, "#999"), ("optimized", shares, "#36c")]
+    if mirrored_shares is not None:
+        arms.append(("mirrored (control)", mirrored_shares, "#b9b"))
+    w = 0.8 / len(arms)
+    for k, (label, vals, color) in enumerate(arms):
+        axes[0].bar(x + (k - (len(arms) - 1) / 2) * w, vals, width=w, label=label, color=color)
     axes[0].set_xticks(x, langs, rotation=30)
     axes[0].set_ylabel("token share")
     axes[0].legend()
-    for k, (label, vals, color) in enumerate((("predicted", predicted, "#9bd"), ("measured", measured, "#c63"))):
+    bars = [("predicted", predicted, "#9bd"), ("measured", measured, "#c63")]
+    if measured_mirrored:
+        bars.append(("mirrored, measured", measured_mirrored, "#b9b"))
+    w = 0.8 / len(bars)
+    for k, (label, vals, color) in enumerate(bars):
         y = [100 * vals.get(l, np.nan) for l in langs]
         err = None
         if label == "measured" and seed_spread:
             err = [100 * seed_spread.get(l, 0.0) for l in langs]
             label = "measured (whiskers: seed spread)"
-        axes[1].bar(x + (k - 0.5) * 0.4, y, width=0.4, label=label, color=color, yerr=err, capsize=3)
+        axes[1].bar(x + (k - (len(bars) - 1) / 2) * w, y, width=w, label=label, color=color, yerr=err, capsize=3)
     axes[1].axhline(0, color="k", lw=0.8)
     axes[1].set_xticks(x, langs, rotation=30)
     axes[1].set_ylabel("loss change vs uniform (%)")

@@ -50,6 +50,9 @@ class AllocationSpec:
     max_regret: float | None = None  # e.g. 0.01: no language's predicted loss over 1% above uniform's
     regret_without_transfer: bool = False  # the cap must also hold with the fitted transfer switched off
     seeds: tuple[int, ...] = ()  # train both splits once per seed (default: the preset's first seed)
+    # Also train the mirrored split (uniform - (optimized - uniform)) at every seed: as far from
+    # uniform as the optimized split, the other way. A gain it shares is not the laws' doing.
+    control: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,16 +121,20 @@ def mixture_string(shares: dict[str, float]) -> str:
 
 
 def allocation_specs(preset: StudyPreset, optimized: dict[str, float], uniform: dict[str, float],
-                     corpus_dir: str | None = None) -> list[RunSpec]:
-    """The runs of the allocation check, both splits once per seed; each is scored on every language."""
+                     corpus_dir: str | None = None, mirrored: dict[str, float] | None = None) -> list[RunSpec]:
+    """The runs of the allocation check, both splits (and with ``control`` the ``mirrored`` one) once
+    per seed; each is scored on every language."""
     if preset.allocation is None:
         return []
     a = preset.allocation
     langs = tuple(optimized)
     base = corpus_settings(preset, corpus_dir) + tuple(preset.settings)
+    arms = [("optimized", optimized), ("uniform", uniform)]
+    if a.control:
+        arms.append(("mirrored", uniform if mirrored is None else mirrored))  # the plan counts it as uniform
     out = []
     for seed in a.seeds or preset.seeds[:1]:
-        for tag, shares in (("optimized", optimized), ("uniform", uniform)):
+        for tag, shares in arms:
             out.append(RunSpec("allocation", langs[0], a.model, int(a.tokens), seed=seed,
                                mixture=mixture_string(shares), overrides=base, eval_languages=langs, tag=tag))
     return out
@@ -135,7 +142,7 @@ def allocation_specs(preset: StudyPreset, optimized: dict[str, float], uniform: 
 
 def all_planned_specs(preset: StudyPreset, corpus_dir: str | None = None) -> list[RunSpec]:
     """Every run known before fitting (the allocation runs are added once the split is computed;
-    for the plan they are counted as two uniform runs of the same size and budget)."""
+    for the plan they are counted as uniform runs of the same size and budget, one per arm)."""
     specs = scaling_specs(preset, corpus_dir) + synergy_run_specs(preset, corpus_dir) + pairing_specs(preset, corpus_dir)
     if preset.allocation is not None:
         langs = preset.code_languages() or tuple(languages.canonical(l) for l in preset.languages)

@@ -276,9 +276,10 @@ def _cap_note(alloc: dict) -> str:
             + (" with the transfer and without it." if len(cap.get("transfer_scenarios", [])) > 1 else "."))
 
 
-def paired_seed_changes(rows: list[dict], langs: list[str]) -> dict[str, float]:
-    """Relative change of the mean loss over ``langs``, optimized split against uniform, for every
-    seed that trained both splits and scored every language: ``{seed: mean_opt / mean_uni - 1}``.
+def paired_seed_changes(rows: list[dict], langs: list[str], arm: str = "optimized",
+                        against: str = "uniform") -> dict[str, float]:
+    """Relative change of the mean loss over ``langs``, split ``arm`` against split ``against``, for
+    every seed that trained both and scored every language: ``{seed: mean_arm / mean_against - 1}``.
 
     Both splits of one seed start from the same initialisation, so pairing by seed removes that
     part of the run-to-run noise from the comparison."""
@@ -287,8 +288,8 @@ def paired_seed_changes(rows: list[dict], langs: list[str]) -> dict[str, float]:
         table.setdefault((str(r.get("tag", "")), str(r.get("seed", ""))), {})[r["language"]] = float(r["loss"])
     changes = {}
     for (tag, seed), opt in table.items():
-        uni = table.get(("uniform", seed))
-        if tag == "optimized" and uni and all(l in opt and l in uni for l in langs):
+        uni = table.get((against, seed))
+        if tag == arm and uni and all(l in opt and l in uni for l in langs):
             changes[seed] = float(np.mean([opt[l] for l in langs]) / np.mean([uni[l] for l in langs]) - 1)
     return dict(sorted(changes.items(), key=lambda kv: (len(kv[0]), kv[0])))  # "2" before "10"
 
@@ -347,17 +348,22 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
         by_seed.setdefault(str(r.get("tag", "")), {}).setdefault(r["language"], []).append(float(r["loss"]))
     opt = {l: float(np.mean(v)) for l, v in by_seed.get("optimized", {}).items()}
     uni = {l: float(np.mean(v)) for l, v in by_seed.get("uniform", {}).items()}
+    mir = {l: float(np.mean(v)) for l, v in by_seed.get("mirrored", {}).items()}
     # Seed-to-seed spread of one split, (max - min) / mean, the larger of the two splits'.
     spread: dict[str, float] = {}
-    for per_lang in by_seed.values():
+    for per_lang in (by_seed.get("optimized", {}), by_seed.get("uniform", {})):
         for l, v in per_lang.items():
             if len(v) > 1:
                 spread[l] = max(spread.get(l, 0.0), (max(v) - min(v)) / float(np.mean(v)))
     n_seeds = max((len(v) for t in by_seed.values() for v in t.values()), default=0)
     measured = {l: opt[l] / uni[l] - 1 for l in langs if l in opt and l in uni}
-    png = figures.plot_allocation_outcome(langs, [per[l]["share"] for l in langs],
-                                          [per[l]["uniform_share"] for l in langs], predicted, measured,
-                                          fig_dir / "allocation.png", seed_spread=spread)
+    control = alloc.get("mirrored")
+    measured_mir = {l: mir[l] / uni[l] - 1 for l in langs if l in mir and l in uni}
+    png = figures.plot_allocation_outcome(
+        langs, [per[l]["share"] for l in langs], [per[l]["uniform_share"] for l in langs], predicted, measured,
+        fig_dir / "allocation.png", seed_spread=spread,
+        mirrored_shares=[control["languages"][l]["share"] for l in langs] if control else None,
+        measured_mirrored=measured_mir or None)
     transfer = _json(out / "transfer.json")
     how = (f"the fitted laws plus the transfer matrix tau fitted to the {transfer['n_points']} synergy rows "
            "(`transfer.json`: each language also counts tau_ij of language j's tokens)" if transfer
@@ -407,12 +413,49 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
                 lines[-1] += (f" At this spread (standard deviation {100 * sd:.2f} points per seed) an interval "
                               f"as narrow as the predicted mean change ({100 * predicted_mean:+.2f}%) needs "
                               f"{count} seeds per split.")
+        if control and result is not None:
+            lines += ["", control_paragraph(control, per, langs, rows, measured_mir, result)]
     else:
         lines += ["", _missing("measured losses of both splits", outcome, "allocation").strip()]
     lines += ["", f"![allocation]({png.name})", ""]
     if transfer:
         lines += transfer_lines(transfer)
     return "\n".join(lines), result
+
+
+def control_paragraph(control: dict, per: dict, langs: list[str], rows, measured_mir: dict, result: dict) -> str:
+    """The control arm: the mirrored split against uniform and the optimized split against it,
+    paired by seed; fills ``result["control"]``."""
+    shares = ", ".join(f"{l} {control['languages'][l]['share']:.3f}" for l in langs)
+    pred = control["mean_loss"] / np.mean([per[l]["uniform_predicted_loss"] for l in langs]) - 1
+    text = (f"**Control.** The mirrored split ({shares}) moves as far from uniform as the optimized one, the "
+            f"other way; the laws predict {100 * pred:+.2f}% for its mean loss.")
+    if len(measured_mir) < len(langs):
+        return text + " Its runs have not scored every language yet."
+    out = {"predicted_mean_change": float(pred)}
+    for key, arm, against in (("mirrored_vs_uniform", "mirrored", "uniform"),
+                              ("optimized_vs_mirrored", "optimized", "mirrored")):
+        mean_c, ci = mean_interval(paired_seed_changes(rows, langs, arm, against).values())
+        out[key] = {"mean_change": mean_c, "ci95": None if ci is None else list(ci)}
+    result["control"] = out
+    worst = max(measured_mir, key=measured_mir.get)
+
+    def said(entry):
+        ci = entry["ci95"]
+        return f"{100 * entry['mean_change']:+.2f}%" + ("" if ci is None else
+                                                       f" (paired 95% t-interval [{100 * ci[0]:+.2f}%, {100 * ci[1]:+.2f}%])")
+
+    mvu, ovm = out["mirrored_vs_uniform"], out["optimized_vs_mirrored"]
+    text += (f" Measured against uniform: {said(mvu)}, worst language {worst} {100 * measured_mir[worst]:+.2f}%; "
+             f"the optimized split against the mirrored one: {said(ovm)}.")
+    if mvu["ci95"] is not None and mvu["ci95"][1] < 0:
+        text += (" The mirrored split is resolved lower than uniform too: moving off the uniform split helps by "
+                 "itself here, so the optimized split's gain cannot be credited to the direction the laws chose.")
+    elif ovm["ci95"] is not None and ovm["ci95"][1] < 0:
+        text += " The optimized split is resolved lower than its mirror: the direction the laws chose matters."
+    else:
+        text += " Neither comparison with the mirror is resolved by these runs."
+    return text
 
 
 def _f2(x: float) -> str:

@@ -122,6 +122,8 @@ def run_allocation(preset: StudyPreset, out: Path, corpus_dir, workers=None, run
     langs = [l for l in fitted if l in preset.code_languages()] or list(fitted)
     argv = ["--laws", str(laws), "--params", str(n), "--tokens", str(a.tokens), "--out", str(out / "alloc.json"),
             "--min-share", str(a.min_share), "--plot"]
+    if a.control:
+        argv.append("--mirror")
     if a.max_regret is not None:
         argv += ["--max-regret", str(a.max_regret)]
         if a.regret_without_transfer:
@@ -136,7 +138,8 @@ def run_allocation(preset: StudyPreset, out: Path, corpus_dir, workers=None, run
     doc = json.loads((out / "alloc.json").read_text())
     opt = {l: v["share"] for l, v in doc["languages"].items()}
     uni = {l: v["uniform_share"] for l, v in doc["languages"].items()}
-    specs = presets_lib.allocation_specs(preset, opt, uni, corpus_dir)
+    mirrored = {l: v["share"] for l, v in doc["mirrored"]["languages"].items()} if a.control else None
+    specs = presets_lib.allocation_specs(preset, opt, uni, corpus_dir, mirrored)
     return _sweep(specs, out, preset, workers, "allocation", runner)
 
 

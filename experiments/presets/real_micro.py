@@ -52,4 +52,5 @@ _READING = ("data.piece_chars=2048", "data.eval_piece_chars=1024", "data.eval_to
 PRESET = dataclasses.replace(
     _MICRO, name="real-micro", corpus="registries", budgets=(64_000, 128_000, 256_000, 512_000), seeds=(0, 1),
     settings=tuple(s for s in _MICRO.settings if not s.startswith(("data.eval_tokens=", "data.eval_piece_chars=")))
-    + _READING)
+    + _READING,
+    allocation=dataclasses.replace(_MICRO.allocation, seeds=tuple(range(20))))

@@ -5,8 +5,9 @@
 Two languages (python, java) of the embedded corpus, byte tokenizer, sequence length 64, 4 rows per
 step; scaling grid micro-0.1m/0.2m/0.4m x 2k/4k/8k tokens (18 runs, 8 to 32 steps each), then the
 fit (coarse start grid, 20 bootstrap resamples, holdout: the largest size), a 1-pair synergy matrix
-(3 runs), paired vs shuffled at one size (2 runs), the allocation (regret cap 1%; 2 runs, both
-scored on both languages) and the report. 25 training runs in all, two at a time.
+(3 runs), paired vs shuffled at one size (2 runs), the allocation (regret cap 1%; the optimized,
+the uniform and the mirrored control split, each scored on both languages) and the report. 26
+training runs in all, two at a time.
 
 Expected time: 2 min 27 s measured from an empty directory on the otherwise idle 2-core CPU box
 (scaling 76 s, synergy 11 s, pairing 5 s, allocation 8 s, fits, report and start-up the rest);
@@ -33,7 +34,7 @@ PRESET = StudyPreset(
     settings=_TINY,
     synergy=SynergySpec(model="micro-0.1m", tokens=4096),
     pairing=PairingSpec(models=("micro-0.1m",), tokens=2048, settings=("data.parallel_programs=20",)),
-    allocation=AllocationSpec(model="micro-0.2m", tokens=8192, min_share=0.05, max_regret=0.01),
+    allocation=AllocationSpec(model="micro-0.2m", tokens=8192, min_share=0.05, max_regret=0.01, control=True),
     holdout="largest=1",
     bootstrap=20,
     fit_starts="coarse",
