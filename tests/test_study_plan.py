@@ -173,16 +173,17 @@ def test_real_micro_is_micro_on_the_registries_corpus(tmp_path, monkeypatch):
     where = stages.resolve_corpus(real)
     assert where == "artifacts/corpus/registries"
     ours, theirs = presets.all_planned_specs(real, where), presets.all_planned_specs(micro, "artifacts/corpus/embedded")
-    # each of the 112 scaling runs also at seed 1; both splits of the allocation at 20 seeds, not 10
-    assert len(theirs) == 166 and len(ours) == 166 + 112 + 20
+    # each of the 112 scaling runs also at seed 1; the allocation's three splits at 20 seeds, not 10
+    assert len(theirs) == 176 and len(ours) == 176 + 112 + 30
     assert real.seeds == (0, 1) and micro.seeds == (0,)
     assert real.allocation.seeds == tuple(range(20)) and micro.allocation.seeds == tuple(range(10))
+    assert real.allocation.control and micro.allocation.control
     second = [s for s in ours if s.experiment == "scaling" and s.seed == 1]
     assert len(second) == 112 and {s.experiment for s in ours if s.seed not in (0, 1)} <= {"allocation"}
     assert [(s.language, s.model, s.tokens) for s in second] == \
         [(s.language, s.model, s.tokens) for s in ours if s.experiment == "scaling" and s.seed == 0]
     ours = [s for s in ours if s not in second and not (s.experiment == "allocation" and s.seed >= 10)]
-    assert len(ours) == 166
+    assert len(ours) == 176
     # real code is read in pieces and scored on pieces from across the validation split
     reading = ["data.piece_chars=2048", "data.eval_piece_chars=1024", "data.eval_tokens=65536"]
     for a, b in zip(ours, theirs):

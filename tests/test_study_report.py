@@ -367,6 +367,16 @@ def test_allocation_control_arm_says_whether_moving_off_uniform_explains_the_gai
     ovm = result["control"]["optimized_vs_mirrored"]
     assert ovm["ci95"][1] < 0 and "the direction the laws chose matters" in text
     assert (tmp_path / "allocation.png").stat().st_size > 0
+    # The figure's whiskers: per language, the paired 95% half-width of that arm against uniform.
+    from scipy import stats
+
+    from codescale_jax.study.report import _per_language_half_widths
+    from codescale_jax.study.results import load_results
+
+    rows = load_results(out / "results" / "allocation.csv")
+    half = stats.t.ppf(0.975, 2) * np.std([0.02, 0.021, 0.019], ddof=1) / 3 ** 0.5
+    assert _per_language_half_widths(rows, list(LANGS), "mirrored") == pytest.approx({l: half for l in LANGS})
+    assert _per_language_half_widths(rows[:3], list(LANGS), "optimized") == {}  # one seed: no interval
 
     # Noisy: neither comparison resolved.
     _with_mirror(out, {0: (0.97, 1.0, 1.03), 1: (0.99, 1.0, 0.97), 2: (1.01, 1.0, 1.0)})

@@ -108,15 +108,15 @@ def plot_heatmap(matrix: np.ndarray, labels: Sequence[str], title: str, path: st
 
 
 def plot_allocation_outcome(langs: Sequence[str], shares, uniform, predicted: dict, measured: dict,
-                            path: str | Path, seed_spread: dict | None = None, mirrored_shares=None,
-                            measured_mirrored: dict | None = None) -> Path:
-    """Left: token shares (optimized vs uniform). Right: per-language loss change of the optimized
-    split relative to uniform, predicted by the laws and measured by training (negative = better);
-    with ``seed_spread`` (relative (max - min) / mean over seeds), whiskers of +- that spread on
-    the measured bars. With the control arm, its shares and measured change are a third bar."""
+                            path: str | Path, measured_ci: dict | None = None, mirrored_shares=None,
+                            measured_mirrored: dict | None = None, mirrored_ci: dict | None = None) -> Path:
+    """Left: token shares (uniform, optimized and, with the control arm, mirrored). Right: each
+    language's loss change relative to uniform, predicted by the laws and measured by training
+    (negative = better), with whiskers from ``measured_ci`` / ``mirrored_ci`` (half-widths of the
+    95% interval over seeds, paired by seed) where given."""
     plt = _plt()
     x = np.arange(len(langs))
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     arms = [("uniform", uniform, "#999"), ("optimized", shares, "#36c")]
     if mirrored_shares is not None:
         arms.append(("mirrored (control)", mirrored_shares, "#b9b"))
@@ -125,22 +125,22 @@ def plot_allocation_outcome(langs: Sequence[str], shares, uniform, predicted: di
         axes[0].bar(x + (k - (len(arms) - 1) / 2) * w, vals, width=w, label=label, color=color)
     axes[0].set_xticks(x, langs, rotation=30)
     axes[0].set_ylabel("token share")
-    axes[0].legend()
-    bars = [("predicted", predicted, "#9bd"), ("measured", measured, "#c63")]
+    top = max(max(np.ravel(v)) for _, v, _ in arms)
+    axes[0].set_ylim(0, 1.35 * top)  # room for the legend above the bars
+    axes[0].legend(loc="upper center", ncol=len(arms), fontsize="small")
+    bars = [("predicted", predicted, "#9bd", None), ("measured", measured, "#c63", measured_ci)]
     if measured_mirrored:
-        bars.append(("mirrored, measured", measured_mirrored, "#b9b"))
+        bars.append(("mirrored, measured", measured_mirrored, "#b9b", mirrored_ci))
     w = 0.8 / len(bars)
-    for k, (label, vals, color) in enumerate(bars):
+    for k, (label, vals, color, ci) in enumerate(bars):
         y = [100 * vals.get(l, np.nan) for l in langs]
-        err = None
-        if label == "measured" and seed_spread:
-            err = [100 * seed_spread.get(l, 0.0) for l in langs]
-            label = "measured (whiskers: seed spread)"
+        err = [100 * ci.get(l, 0.0) for l in langs] if ci else None
         axes[1].bar(x + (k - (len(bars) - 1) / 2) * w, y, width=w, label=label, color=color, yerr=err, capsize=3)
     axes[1].axhline(0, color="k", lw=0.8)
     axes[1].set_xticks(x, langs, rotation=30)
     axes[1].set_ylabel("loss change vs uniform (%)")
-    axes[1].legend()
+    axes[1].legend(fontsize="small", title="whiskers: 95% interval over seeds" if measured_ci else None,
+                   title_fontsize="small")
     fig.suptitle("Optimized vs uniform allocation at equal tokens")
     return _save(fig, path)
 

@@ -294,6 +294,17 @@ def paired_seed_changes(rows: list[dict], langs: list[str], arm: str = "optimize
     return dict(sorted(changes.items(), key=lambda kv: (len(kv[0]), kv[0])))  # "2" before "10"
 
 
+def _per_language_half_widths(rows, langs: list[str], arm: str, level: float = 0.95) -> dict[str, float]:
+    """Per language, half the width of the t-interval of the change of ``arm`` against uniform over
+    the seeds that trained both (languages with fewer than two such seeds are left out)."""
+    out = {}
+    for l in langs:
+        changes = list(paired_seed_changes(rows, [l], arm).values())
+        if len(changes) > 1:
+            out[l] = _t_half_width(float(np.std(changes, ddof=1)), len(changes), level)
+    return out
+
+
 def mean_interval(values, level: float = 0.95) -> tuple[float, tuple[float, float] | None]:
     """Mean and its two-sided Student-t interval (None with fewer than two values)."""
     v = np.asarray(list(values), dtype=np.float64)
@@ -361,9 +372,9 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     measured_mir = {l: mir[l] / uni[l] - 1 for l in langs if l in mir and l in uni}
     png = figures.plot_allocation_outcome(
         langs, [per[l]["share"] for l in langs], [per[l]["uniform_share"] for l in langs], predicted, measured,
-        fig_dir / "allocation.png", seed_spread=spread,
+        fig_dir / "allocation.png", measured_ci=_per_language_half_widths(rows, langs, "optimized"),
         mirrored_shares=[control["languages"][l]["share"] for l in langs] if control else None,
-        measured_mirrored=measured_mir or None)
+        measured_mirrored=measured_mir or None, mirrored_ci=_per_language_half_widths(rows, langs, "mirrored"))
     transfer = _json(out / "transfer.json")
     how = (f"the fitted laws plus the transfer matrix tau fitted to the {transfer['n_points']} synergy rows "
            "(`transfer.json`: each language also counts tau_ij of language j's tokens)" if transfer

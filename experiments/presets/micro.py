@@ -70,7 +70,7 @@ PRESET = StudyPreset(
     # +2.98%. Per-seed changes spread over 5 points, so 1% is beyond any seed count a CPU preset
     # can afford; the interval says so instead of a bare "met" or "not met".
     allocation=AllocationSpec(model="micro-0.4m", tokens=256_000, min_share=0.05, max_regret=0.01,
-                              regret_without_transfer=True, seeds=tuple(range(10))),
+                              regret_without_transfer=True, seeds=tuple(range(10)), control=True),
     holdout="largest=1",
     bootstrap=100,
     fit_starts="coarse",
