@@ -126,9 +126,16 @@ def main(argv=None) -> int:
     from codescale_jax.data.pipeline_mixture import parse_proportions
     from codescale_jax.data.pipeline_packing import first_fit_rows
 
-    props = parse_proportions(args.mixture)
-    tok = tokenizer_lib.from_spec(args.tokenizer)
-    docs, where = load_documents(args.corpus_dir, props.languages, "train")
+    from codescale_jax.errors import InputError
+
+    try:  # an unknown language or a bad mixture, a corpus without a language's shards or damaged
+        props = parse_proportions(args.mixture)
+        tok = tokenizer_lib.from_spec(args.tokenizer)
+        docs, where = load_documents(args.corpus_dir, props.languages, "train")
+        val, _ = load_documents(args.corpus_dir, props.languages, "validation")
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"data: {where}; mixture {props.as_dict()}; tokenizer {tok.name}; batch {args.batch} x seq {args.seq}; "
           f"workers {args.workers}", flush=True)
     pipe = MixturePipeline(language_components(docs, props, tok),
@@ -143,7 +150,6 @@ def main(argv=None) -> int:
 
     # First-fit packing of whole evaluation examples: validation pieces of at most --eval-chars
     # characters (long files are cut, as translation pairs of short programs need not be).
-    val, _ = load_documents(args.corpus_dir, props.languages, "validation")
     for lang in props.languages:
         pieces = ChunkedDocuments(val[lang], args.eval_chars)
         n = min(len(pieces), 2000)

@@ -173,3 +173,16 @@ def test_a_study_or_probe_before_its_corpus_is_built_names_the_build_command(tmp
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "experiments.build_corpus --recipe registries" in err, err
     assert not (tmp_path / "probe").exists()
+
+
+def test_bench_pipeline_names_a_corpus_without_the_language_or_an_unknown_one(tmp_path, capsys):
+    from experiments import bench_pipeline
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "manifest.json").write_text("{}")
+    assert bench_pipeline.main(["--corpus-dir", str(corpus), "--tokens", "1e4"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: no train shards for language 'python'") and "Traceback" not in err
+    assert bench_pipeline.main(["--corpus-dir", str(corpus), "--mixture", "cobol=1"]) == 2
+    assert capsys.readouterr().err.startswith("error: unknown language 'cobol'")

@@ -6,23 +6,26 @@
 
 The grid, synergy, pairing and allocation of ``micro`` on real code instead of the mostly
 synthetic embedded corpus, with four times micro's scaling budgets (4 sizes x 64k, 128k, 256k and
-512k tokens, 63-500 steps) trained at two seeds: 268 runs. The scaling runs read their documents
-in shuffled pieces of 2,048 characters and every run scores 65,536 tokens of pieces drawn from
-across the validation split (see ``_READING`` below). The pairing runs still draw their pairs from
-the synthetic parallel programs, the only parallel data there is.
+512k tokens, 63-500 steps) trained at two seeds, and the allocation's three splits (optimized,
+uniform, mirrored control) at 20 seeds: 318 runs. The scaling runs read their documents in
+shuffled pieces of 2,048 characters and every run scores 65,536 tokens of pieces drawn from across
+the validation split (see ``_READING`` below). The pairing runs still draw their pairs from the
+synthetic parallel programs, the only parallel data there is.
 
-Expected time: the corpus build 4-7 min (downloads included); the study about 56 min on a 2-core
-CPU box with AVX-512 from an empty run directory (run 6: 56 min 11 s; BUILD_NOTES.md, "The study");
-``--dry-run`` prints an ETA from micro's calibration (75.7 min, high on that host).
-Expected result (run 6, micro-0.4m with six heads of 16): seven laws whose held-out error at the
-largest size, against the two seeds' mean, is 1.58% on average (0.82-2.11% per language; 1.90%
-against single runs; in-sample 0.41-0.88%); the seed spread of single points 1.0-4.2% per
-language; synergy against the repeated-target baseline mostly negative (10 of 42 pairs positive:
-every auxiliary helps go, four help javascript, two of them by +0.00%); no pairing gain; the
-capped allocation (shares 0.140-0.152) measured +0.01% mean loss against uniform over five seeds
-(95% interval -0.18% to +0.21%, no language worse than +0.21%): not resolved, and consistent with
-the -0.06% its laws predict. Run 5, with micro-0.4m's old four heads of 24, had measured 2.29% and
--0.62% ([-1.21%, -0.02%]).
+Expected time: the corpus build 4-7 min (downloads included); the study about 75 min on a 2-core
+CPU box with AVX-512 from an empty run directory, estimated, not measured in one piece: run 6 took
+56 min 11 s with 10 allocation runs, and the 50 allocation runs added since took 12.0 + 7.7 min in
+run 7, each time with the transfer refit (BUILD_NOTES.md, "The study"); ``--dry-run`` prints an
+ETA from micro's calibration (high on that host).
+Expected result (run 6, micro-0.4m with six heads of 16; allocation from run 7): seven laws whose
+held-out error at the largest size, against the two seeds' mean, is 1.58% on average (0.82-2.11%
+per language; 1.90% against single runs; in-sample 0.41-0.88%); the seed spread of single points
+1.0-4.2% per language; synergy against the repeated-target baseline mostly negative (10 of 42
+pairs positive: every auxiliary helps go, four help javascript, two of them by +0.00%); no pairing
+gain; the capped allocation (go 0.180, the others 0.134-0.140) measured -0.06% mean loss against
+uniform over 20 seeds (95% interval -0.34% to +0.22%: not resolved; no language worse than
++0.09%; go -0.44% where its law predicted -1.85%), the laws predicting -0.22%; the mirrored
+control +0.35% (-0.10% to +0.79%), optimized against it -0.40% (-0.81% to +0.01%).
 """
 
 import dataclasses
