@@ -155,7 +155,8 @@ def test_allocation_with_seeds_averages_and_states_the_spread(tmp_path):
             for seed in (0, 1) for tag in ("optimized", "uniform") for k, l in enumerate(LANGS)]
     write_csv(arms, out / "results" / "allocation.csv")
     text = write_report(out, preset_name="synthetic").read_text()
-    assert "| python | 0.500 | 0.333 | 1.0000 | 1.0200 | 1.0200 | 1.0300 | -0.97% | 3.92% |" in text
+    # paired over the two seeds: -1.96% and 0.00%, half-width 12.706 * sd / sqrt(2) = 12.46 points
+    assert "| python | 0.500 | 0.333 | 1.0000 | 1.0200 | 1.0200 | 1.0300 | -0.97% +- 12.46 | 3.92% |" in text
     assert "means over 2 seeds per split" in text and "up to 3.92% (seed spread)" in text
     assert "**met**" in text  # mean lower, nobody worse
 

@@ -370,9 +370,10 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     measured = {l: opt[l] / uni[l] - 1 for l in langs if l in opt and l in uni}
     control = alloc.get("mirrored")
     measured_mir = {l: mir[l] / uni[l] - 1 for l in langs if l in mir and l in uni}
+    half = _per_language_half_widths(rows, langs, "optimized")
     png = figures.plot_allocation_outcome(
         langs, [per[l]["share"] for l in langs], [per[l]["uniform_share"] for l in langs], predicted, measured,
-        fig_dir / "allocation.png", measured_ci=_per_language_half_widths(rows, langs, "optimized"),
+        fig_dir / "allocation.png", measured_ci=half,
         mirrored_shares=[control["languages"][l]["share"] for l in langs] if control else None,
         measured_mirrored=measured_mir or None, mirrored_ci=_per_language_half_widths(rows, langs, "mirrored"))
     transfer = _json(out / "transfer.json")
@@ -382,9 +383,10 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
     lines = ["## Allocation", "", f"N = {alloc['N_non_embedding_params']:.4g}, D = {alloc['D_total_tokens']:.4g} "
              f"tokens; predicted losses from {how}; measured ones from training both splits.{_cap_note(alloc)}", "",
              "| language | share | uniform | predicted opt. | predicted unif. | measured opt. | measured unif. | measured change "
-             "| seed spread |", "|---|---|---|---|---|---|---|---|---|"]
+             "(+- paired 95%) | seed spread |", "|---|---|---|---|---|---|---|---|---|"]
     for l in langs:
         m = f"{100 * measured[l]:+.2f}%" if l in measured else "no data"
+        m += f" +- {100 * half[l]:.2f}" if l in measured and l in half else ""
         sp = f"{100 * spread[l]:.2f}%" if l in spread else "one seed"
         lines.append(f"| {l} | {per[l]['share']:.3f} | {per[l]['uniform_share']:.3f} | {per[l]['predicted_loss']:.4f} | "
                      f"{per[l]['uniform_predicted_loss']:.4f} | {opt.get(l, float('nan')):.4f} | "
@@ -401,8 +403,9 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
         if n_seeds > 1:
             result["seeds"], result["max_seed_spread"] = n_seeds, max(spread.values())
             lines[-1] += (f" Losses are means over {n_seeds} seeds per split; one split's losses differ between seeds "
-                          f"by up to {100 * result['max_seed_spread']:.2f}% (seed spread), so changes smaller than "
-                          "that are not resolved by these runs.")
+                          f"by up to {100 * result['max_seed_spread']:.2f}% (seed spread); both splits of a seed start "
+                          "from the same initialisation, and pairing them by seed (the intervals in the table and "
+                          "below) removes the part of that spread they share.")
         seed_changes = paired_seed_changes(rows, langs)
         mean_c, ci = mean_interval(seed_changes.values())
         if ci is not None:
@@ -410,8 +413,7 @@ def allocation_section(out: Path, fig_dir: Path, outcome: dict):
             result["resolved"] = ci[1] < 0 or ci[0] > 0
             verdict = ("excludes 0: the difference is resolved" if result["resolved"]
                        else "includes 0: these runs do not resolve the difference, whichever way the target reads")
-            lines[-1] += (f" Paired by seed (both splits of a seed start from the same initialisation), the mean "
-                          f"loss changed by {', '.join(f'{100 * c:+.2f}%' for c in seed_changes.values())} "
+            lines[-1] += (f" Paired by seed, the mean loss changed by {', '.join(f'{100 * c:+.2f}%' for c in seed_changes.values())} "
                           f"(seeds {', '.join(seed_changes)}); mean {100 * mean_c:+.2f}%, 95% t-interval "
                           f"[{100 * ci[0]:+.2f}%, {100 * ci[1]:+.2f}%], which {verdict}.")
             predicted_mean = (np.mean([per[l]["predicted_loss"] for l in langs])
