@@ -68,6 +68,17 @@ def test_allocate_cli(laws_json, capsys):
     assert doc["mean_loss"] <= doc["uniform_mean_loss"] + 1e-12
     assert doc["bootstrap_spread"]["n_draws"] == 20
     assert out.with_suffix(".png").stat().st_size > 5_000
+    assert "mirrored" not in doc
+    # --mirror: the control arm's split, the optimized move reversed, and its predicted losses.
+    assert allocate_cli.main(["--laws", str(laws_json), "--params", "1e9", "--tokens", "1e11", "--out", str(out),
+                              "--mirror"]) == 0
+    assert "mirrored split (control):" in capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    for k in LAWS:
+        v, m = doc["languages"][k], doc["mirrored"]["languages"][k]
+        assert m["share"] == pytest.approx(2 * v["uniform_share"] - v["share"], abs=1e-9)  # no share below 0 here
+    assert sum(m["share"] for m in doc["mirrored"]["languages"].values()) == pytest.approx(1.0)
+    assert doc["mirrored"]["mean_loss"] > doc["uniform_mean_loss"]  # away from the optimum: worse than uniform
 
 
 def test_allocate_cli_regret_cap(laws_json, capsys):
