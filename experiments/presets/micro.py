@@ -11,24 +11,29 @@ micro-0.1m/0.2m/0.4m, 64k tokens in rows of 2,048 tokens (so that whole pairs fi
 the 7x7 translation loss (the first 16 held-out pairs per direction, those up to 2,048 tokens,
 no BLEU); allocation: micro-0.4m at 256k tokens, the split capped so that no language's predicted
 loss is more than 1% above uniform's (under every bootstrap draw of the laws, each with its own
-draw of the transfer matrix, and without transfer), optimized vs uniform, five seeds each, compared
-paired by seed. 156 training runs, two workers.
+draw of the transfer matrix, and without transfer), optimized vs uniform and the mirrored split
+(uniform - (optimized - uniform), the control), ten seeds each, compared paired by seed. 176
+training runs, two workers.
 
-Expected time: 18-30 minutes on a 2-core CPU box from an empty run directory, the embedded corpus
-already built (the first run builds it: 98 s on the faster host). Measured: 17 min 58 s on the faster of two
-hosts (run 6: scaling 8.3 min, synergy 2.0, pairing with translation scoring 5.1, allocation 87 s,
-fits and report about 1 min) and 30 min 2 s on the slower (run 9, commit 398a1e6: scaling 13.3
+Expected time: about 26 minutes on a 2-core CPU box with AVX-512 from an empty run directory, the
+embedded corpus already built (the first run builds it: 98 s on the faster host); more on a slower
+box. Runs 6-10 trained 10 allocation runs, not 30: 17 min 58 s on the faster of two hosts (run
+6: scaling 8.3 min, synergy 2.0, pairing with translation scoring 5.1, allocation 87 s, fits and
+report about 1 min) and 30 min 2 s on the slower (run 9, commit 398a1e6: scaling 13.3
 min, synergy 3.6, pairing 8.1, allocation 3.7; BUILD_NOTES.md, "The study"). The target is <= 60
-minutes. ``--dry-run`` prints the plan, FLOPs and an ETA calibrated on run 9 (30.1 min). Run 10
+minutes. ``--dry-run`` prints the plan, FLOPs and an ETA calibrated on run 9 (35.9 min now). Run 10
 (commit 431b24b: micro-0.4m with six heads of 16, validation scored on pieces; the host with
-AVX-512): 22 min 46 s (scaling 10.1, synergy 3.1, pairing 6.0, allocation 2.7).
+AVX-512): 22 min 46 s (scaling 10.1, synergy 3.1, pairing 6.0, allocation 2.7). Run 12 (commit
+3697b73, the allocation's 30 runs; same host): 26 min 19 s (scaling 10.2, synergy 2.4, pairing
+5.3, allocation 7.6).
 Expected result: seven fitted laws with bootstrap intervals, held-out error of the largest size
-per language (8.40% mean in run 10, 4.1-11.3% per language; 9.8-10.8% in runs 4-9 with the old
+per language (8.40% mean in runs 10 and 12, 4.1-11.3% per language; 9.8-10.8% in runs 4-9 with the old
 micro-0.4m and scoring: these runs are too short for the law's shape, which the report's shape
-check shows), a 7x7 synergy heat map, and per-language losses of the two splits with their seed
-spread (6-18% in run 10, more than the differences between the splits) and the paired-by-seed 95%
-interval of the mean change (run 10: -1.66%, [-3.03%, -0.35%], every language lower; its laws
-predicted about -0.2%).
+check shows), a 7x7 synergy heat map, and per-language losses of the splits with paired 95%
+intervals (run 12: optimized against uniform -0.92%, [-2.21%, +0.37%], every language lower, go
+-3.25% +- 1.63; the laws predicted -0.27%; the mirrored control +0.96% against uniform, go
++2.94%; optimized against mirrored -1.84%, [-3.21%, -0.47%]: the direction of the split
+matters, the move off uniform alone does not explain the gain).
 """
 
 from codescale_jax.study.presets import AllocationSpec, PairingSpec, StudyPreset, SynergySpec
