@@ -367,6 +367,8 @@ def test_allocation_control_arm_says_whether_moving_off_uniform_explains_the_gai
     text, result = allocation_section(out, tmp_path, {})
     ovm = result["control"]["optimized_vs_mirrored"]
     assert ovm["ci95"][1] < 0 and "the direction the laws chose matters" in text
+    side_by_side = write_report(out, preset_name="synthetic").read_text().split("## Side by side")[1]
+    assert f"against the mirrored split {100 * ovm['mean_change']:+.2f}%" in side_by_side and ", resolved |" in side_by_side
     assert (tmp_path / "allocation.png").stat().st_size > 0
     # The figure's whiskers: per language, the paired 95% half-width of that arm against uniform.
     from scipy import stats
