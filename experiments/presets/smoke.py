@@ -11,6 +11,8 @@ training runs in all, two at a time.
 
 Expected time: 2 min 27 s measured from an empty directory on the otherwise idle 2-core CPU box
 (scaling 76 s, synergy 11 s, pairing 5 s, allocation 8 s, fits, report and start-up the rest);
+with the allocation's control arm (26 runs), 2 min 28 s on the 2-core host with AVX-512
+(2026-12-08, allocation 20 s);
 2 min 28 s at a load average of about 3.5 from other jobs (``tests/test_study_smoke.py``, runs
 sharing the compilation cache); 3 min 45 s before the cache, 27 min when the load was 20 (see the
 "The study" section of BUILD_NOTES.md). ``--dry-run`` prints an ETA calibrated on the idle run
