@@ -212,9 +212,9 @@ def main(argv=None) -> int:
         return 2
     doc = to_json(problem, alloc)
     if args.mirror:
-        mirror = mirrored_shares(alloc.shares, alloc.uniform_shares, problem.bounds()[0])
+        mirror = mirrored_shares(alloc.shares, alloc.uniform_shares, *problem.bounds())
         m_obj, m_losses = evaluate(problem, mirror)
-        doc["mirrored"] = {"of": "uniform - (optimized - uniform), held at the minimum shares",
+        doc["mirrored"] = {"of": "uniform - (optimized - uniform), projected onto the share bounds",
                            "mean_loss": m_obj,
                            "languages": {lang: {"share": float(mirror[i]), "predicted_loss": float(m_losses[i])}
                                          for i, lang in enumerate(languages)}}

@@ -312,8 +312,7 @@ def _solve_capped(problem: "AllocationProblem", args, rounds: int = 20):
 
     floors_value = float(objective(jnp.asarray(p)))
     best, best_value, polish_iters = p, floors_value, 0
-    for start in (p, np.asarray(uni)):
-        q, _, it = solver.slsqp_box_simplex(objective, margins, start, lo, hi)
+    for q, _, it in solver.slsqp_box_simplex(objective, margins, (p, np.asarray(uni)), lo, hi):
         polish_iters += it
         q, _ = pull_back(np.asarray(solver.project_box_simplex(jnp.asarray(q), lo, hi)))
         value = float(objective(jnp.asarray(q)))
@@ -381,19 +380,17 @@ def allocate(problem: AllocationProblem, param_draws: np.ndarray | None = None) 
                       iterations=int(iters), spread=spread, regret=regret)
 
 
-def mirrored_shares(shares, uniform, min_share=0.0) -> np.ndarray:
+def mirrored_shares(shares, uniform, min_share=0.0, max_share=1.0) -> np.ndarray:
     """``uniform - (shares - uniform)``: a split's move away from uniform, reversed (the allocation
-    check's control arm). A share the reversal would take below ``min_share`` is held there and the
-    others' excess over ``min_share`` is scaled so that the shares still sum to one."""
+    check's control arm), projected onto the share bounds (``solver.project_box_simplex``) where the
+    reversal leaves them."""
     p, u = np.asarray(shares, dtype=np.float64), np.asarray(uniform, dtype=np.float64)
-    floor = np.broadcast_to(np.asarray(min_share, dtype=np.float64), p.shape)
-    if floor.sum() > 1.0 + 1e-12:
-        raise ValueError(f"minimum shares add up to {floor.sum():.4g} > 1")
-    m = 2.0 * u - p
-    if np.any(m < floor):
-        excess = np.maximum(m - floor, 0.0)
-        m = floor + (excess * (1.0 - floor.sum()) / excess.sum() if excess.sum() > 0 else 0.0)
-    return m / m.sum()
+    lo = np.broadcast_to(np.asarray(min_share, dtype=np.float64), p.shape)
+    hi = np.broadcast_to(np.asarray(max_share, dtype=np.float64), p.shape)
+    if lo.sum() > 1.0 + 1e-12:
+        raise ValueError(f"minimum shares add up to {lo.sum():.4g} > 1")
+    with jax.enable_x64(True):
+        return np.asarray(solver.project_box_simplex(jnp.asarray(2.0 * u - p), jnp.asarray(lo), jnp.asarray(hi)))
 
 
 def to_json(problem: AllocationProblem, alloc: Allocation) -> dict:

@@ -250,16 +250,17 @@ def projected_gradient_box_simplex(objective: Callable, init: jax.Array, lo: jax
     return p, objective(p, *args), state.iter_num
 
 
-def slsqp_box_simplex(objective: Callable, constraints: Callable, init, lo, hi, maxiter: int = 300,
-                      ftol: float = 1e-13):
-    """Minimise ``objective(p)`` over ``{sum p = 1, lo <= p <= hi, constraints(p) >= 0}``.
+def slsqp_box_simplex(objective: Callable, constraints: Callable, inits, lo, hi, maxiter: int = 300,
+                      ftol: float = 1e-13) -> list[tuple]:
+    """Minimise ``objective(p)`` over ``{sum p = 1, lo <= p <= hi, constraints(p) >= 0}`` from each
+    start in ``inits``.
 
     SciPy's SLSQP (sequential quadratic programming) with JAX gradients: ``objective`` maps a
     float64 vector to a scalar, ``constraints`` to a vector of smooth inequality margins, both
     written in ``jax.numpy``; the gradient and the constraint Jacobian (forward mode: few
-    variables, many constraints) are compiled once per call. jaxopt has no solver for general
+    variables, many constraints) are compiled once for all starts. jaxopt has no solver for general
     nonlinear inequality constraints, hence SciPy here. SLSQP may end a hair outside the
-    constraints; callers make the result exactly feasible. Returns ``(p, value, iterations)``.
+    constraints; callers make the result exactly feasible. Returns ``(p, value, iterations)`` per start.
     """
     import numpy as np
     from scipy import optimize
@@ -272,12 +273,15 @@ def slsqp_box_simplex(objective: Callable, constraints: Callable, init, lo, hi, 
         v, g = value_grad(jnp.asarray(p))
         return float(v), np.asarray(g, dtype=np.float64)
 
-    k = len(np.asarray(init))
-    res = optimize.minimize(
-        fun, np.asarray(init, dtype=np.float64), jac=True, method="SLSQP",
-        bounds=list(zip(np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))),
-        constraints=[{"type": "eq", "fun": lambda p: float(np.sum(p) - 1.0), "jac": lambda p: np.ones(k)},
-                     {"type": "ineq", "fun": lambda p: np.asarray(margin(jnp.asarray(p)), dtype=np.float64),
-                      "jac": lambda p: np.asarray(margin_jac(jnp.asarray(p)), dtype=np.float64)}],
-        options={"maxiter": maxiter, "ftol": ftol})
-    return np.asarray(res.x, dtype=np.float64), float(res.fun), int(res.nit)
+    bounds = list(zip(np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)))
+    out = []
+    for init in inits:
+        k = len(np.asarray(init))
+        res = optimize.minimize(
+            fun, np.asarray(init, dtype=np.float64), jac=True, method="SLSQP", bounds=bounds,
+            constraints=[{"type": "eq", "fun": lambda p: float(np.sum(p) - 1.0), "jac": lambda p: np.ones(k)},
+                         {"type": "ineq", "fun": lambda p: np.asarray(margin(jnp.asarray(p)), dtype=np.float64),
+                          "jac": lambda p: np.asarray(margin_jac(jnp.asarray(p)), dtype=np.float64)}],
+            options={"maxiter": maxiter, "ftol": ftol})
+        out.append((np.asarray(res.x, dtype=np.float64), float(res.fun), int(res.nit)))
+    return out
