@@ -146,6 +146,22 @@ def test_floors_fitted_at_zero_are_not_ranked():
     assert "not comparable" not in comparison_section(laws, None, None, None)
 
 
+def test_floors_on_the_bound_print_as_zero_and_are_named(tmp_path):
+    from codescale_jax.study.report import laws_section
+
+    out = _study(tmp_path)
+    doc = json.loads((out / "laws.json").read_text())
+    doc["laws"]["java"]["L_inf"] = 1.718e-14
+    doc["laws"]["java"]["ci95"]["L_inf"] = [5.98e-248, 2.17]
+    (out / "laws.json").write_text(json.dumps(doc))
+    text, _ = laws_section(out, tmp_path / "figs", {})
+    java = next(line for line in text.splitlines() if line.startswith("| java |"))
+    assert java.endswith("| 0 [0, 2.17] |") and "e-14" not in java and "e-248" not in java
+    assert "L_inf = 0 (java): the fit rests on its bound" in text
+    python = next(line for line in text.splitlines() if line.startswith("| python |"))
+    assert python.endswith("| 1.2 [1.1, 1.3] |")
+
+
 def test_allocation_with_seeds_averages_and_states_the_spread(tmp_path):
     out = _study(tmp_path)
     shares = {"python": 0.5, "java": 0.3, "go": 0.2}

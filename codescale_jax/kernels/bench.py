@@ -14,11 +14,10 @@ import time
 from typing import Callable, Sequence
 
 import jax
-import jax.numpy as jnp
 
 from codescale_jax.kernels import IMPLEMENTATIONS
 from codescale_jax.kernels.reference import reference_attention
-from codescale_jax.kernels.testing import Case, compare
+from codescale_jax.kernels.testing import Case, compare, make_inputs
 
 
 def attention_flops(case: Case, *, backward: bool) -> float:
@@ -54,13 +53,7 @@ class Timing:
 def time_implementation(impl: str, case: Case, *, iters: int, seed: int = 0) -> Timing:
     """Forward and forward+backward timings of ``impl`` on random inputs of ``case``; a failure
     (e.g. cuDNN missing) is recorded in ``error`` rather than aborting the whole benchmark."""
-    keys = jax.random.split(jax.random.key(seed), 4)
-    dtype = jnp.dtype(case.dtype)
-    q = jax.random.normal(keys[0], (case.batch, case.q_len, case.q_heads, case.head_dim), dtype)
-    kv_shape = (case.batch, case.keys_len, case.kv_heads, case.head_dim)
-    k = jax.random.normal(keys[1], kv_shape, dtype)
-    v = jax.random.normal(keys[2], kv_shape, dtype)
-    cot = jax.random.normal(keys[3], q.shape, dtype)
+    q, k, v, _, cot = make_inputs(case, seed)  # timed without segment ids
     fn = IMPLEMENTATIONS[impl]
     fwd = jax.jit(lambda q, k, v: fn(q, k, v, None, causal=case.causal))
 

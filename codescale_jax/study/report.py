@@ -26,6 +26,8 @@ from codescale_jax.study import figures
 from codescale_jax.study.results import ResultsError, by_language, load_results
 
 LAW_KEYS = ("A", "B", "alpha_N", "alpha_D", "L_inf")
+#: A fitted floor below this (nats) sits at the bound of the LSE form: the data did not pin it down.
+FLOOR_AT_ZERO = 1e-3
 #: Extrapolation target of the study issue: mean relative error on the held-out largest runs.
 EXTRAPOLATION_TARGET = 0.02
 
@@ -83,9 +85,13 @@ def _missing(what: str, outcome: dict, stage: str) -> str:
 
 
 def _fmt_ci(entry: dict, key: str) -> str:
+    """``value [low, high]``; a floor below ``FLOOR_AT_ZERO`` is the fit resting on its bound L_inf >= 0,
+    so it prints as 0 (its 1e-11-sized value means nothing)."""
+    def num(x: float, digits: int) -> str:
+        return "0" if key == "L_inf" and x < FLOOR_AT_ZERO else f"{x:.{digits}g}"
     v = entry[key]
     ci = (entry.get("ci95") or {}).get(key)
-    return f"{v:.4g} [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else f"{v:.4g}"
+    return f"{num(v, 4)} [{num(ci[0], 3)}, {num(ci[1], 3)}]" if ci else num(v, 4)
 
 
 def laws_section(out: Path, fig_dir: Path, outcome: dict) -> tuple[str, dict]:
@@ -107,6 +113,11 @@ def laws_section(out: Path, fig_dir: Path, outcome: dict) -> tuple[str, dict]:
              "| language | points | A | B | alpha_N | alpha_D | L_inf |", "|---|---|---|---|---|---|---|"]
     for lang, e in laws.items():
         lines.append(f"| {lang} | {e.get('n_points', '?')} | " + " | ".join(_fmt_ci(e, k) for k in LAW_KEYS) + " |")
+    on_bound = [lang for lang, e in laws.items() if e["L_inf"] < FLOOR_AT_ZERO]
+    if on_bound:
+        lines += ["", f"L_inf = 0 ({', '.join(on_bound)}): the fit rests on its bound L_inf >= 0, so these runs "
+                      "show no floor yet and A, alpha_N, B, alpha_D absorb it; compare such laws by their predictions, "
+                      "not by their parameters."]
     lines.append("")
     for lang, e in laws.items():
         if lang not in groups:
@@ -522,10 +533,6 @@ def _rank_agreement(ours: dict[str, float], theirs: dict[str, float]) -> float |
     from scipy.stats import kendalltau
 
     return float(kendalltau([ours[l] for l in common], [theirs[l] for l in common]).statistic)
-
-
-#: A fitted floor below this (nats) sits at the bound of the LSE form: the data did not pin it down.
-FLOOR_AT_ZERO = 1e-3
 
 
 def comparison_section(laws: dict, syn, pairing, alloc_result) -> str:

@@ -51,7 +51,7 @@ _READING = ("data.piece_chars=2048", "data.eval_piece_chars=1024", "data.eval_to
 
 # Two seeds per scaling point; the laws are fitted to all runs and the extrapolation check to the
 # seed means (laws.pipeline.holdout_report). Synergy and pairing keep the first seed; allocation
-# has its own five.
+# has its own twenty (seeds 0-19).
 PRESET = dataclasses.replace(
     _MICRO, name="real-micro", corpus="registries", budgets=(64_000, 128_000, 256_000, 512_000), seeds=(0, 1),
     settings=tuple(s for s in _MICRO.settings if not s.startswith(("data.eval_tokens=", "data.eval_piece_chars=")))
