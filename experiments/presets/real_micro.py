@@ -12,12 +12,11 @@ shuffled pieces of 2,048 characters and every run scores 65,536 tokens of pieces
 the validation split (see ``_READING`` below). The pairing runs still draw their pairs from the
 synthetic parallel programs, the only parallel data there is.
 
-Expected time: the corpus build 4-7 min (downloads included); the study about 75 min on a 2-core
-CPU box with AVX-512 from an empty run directory, estimated, not measured in one piece: run 6 took
-56 min 11 s with 10 allocation runs, and the 50 allocation runs added since took 12.0 + 7.7 min in
-run 7, each time with the transfer refit (BUILD_NOTES.md, "The study"); ``--dry-run`` prints an
-ETA from micro's calibration (high on that host).
-Expected result (run 6, micro-0.4m with six heads of 16; allocation from run 7): seven laws whose
+Expected time: the corpus build 4-7 min (downloads included); the study 69 min 10 s on a 2-core
+CPU box with AVX-512 from an empty run directory (run 8: scaling 41 min, allocation 20 min;
+BUILD_NOTES.md, "The study"); ``--dry-run`` prints an ETA from micro's calibration (90 min, high
+on that host).
+Expected result (run 8, the same losses as runs 6 and 7; micro-0.4m with six heads of 16): seven laws whose
 held-out error at the largest size, against the two seeds' mean, is 1.58% on average (0.82-2.11%
 per language; 1.90% against single runs; in-sample 0.41-0.88%); the seed spread of single points
 1.0-4.2% per language; synergy against the repeated-target baseline mostly negative (10 of 42
