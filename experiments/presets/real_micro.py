@@ -25,6 +25,10 @@ gain; the capped allocation (go 0.180, the others 0.134-0.140) measured -0.06% m
 uniform over 20 seeds (95% interval -0.34% to +0.22%: not resolved; no language worse than
 +0.09%; go -0.44% where its law predicted -1.85%), the laws predicting -0.22%; the mirrored
 control +0.35% (-0.10% to +0.79%), optimized against it -0.40% (-0.81% to +0.01%).
+The transfer is fitted on the synergy grid at micro-0.2m and 64k tokens and misses the uniform
+split's losses by 4-10%; fitted at the allocation's size (micro-0.4m, 256k) it misses by 0.3-2.7%,
+the laws then predict -0.08% and 20 seeds measured +0.04% (-0.35% to +0.44%): at this size there is
+no measurable gain over uniform either way (BUILD_NOTES.md, "The study").
 """
 
 import dataclasses
