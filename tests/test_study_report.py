@@ -162,6 +162,17 @@ def test_floors_on_the_bound_print_as_zero_and_are_named(tmp_path):
     assert python.endswith("| 1.2 [1.1, 1.3] |")
 
 
+def test_transfer_that_ran_off_is_flagged_under_the_matrix():
+    from codescale_jax.study.report import transfer_lines
+
+    tau = [[0.0, 4.67e24, 0.5], [0.3, 0.0, 2.4], [0.1, 0.2, 0.0]]
+    doc = {"languages": ["python", "java", "go"], "tau": tau, "n_points": 6}
+    text = "\n".join(transfer_lines(doc))
+    assert "Warning: the transfer fit ran off for 1 pair(s)** (python <- java 4.67e+24)" in text
+    doc["tau"][0][1] = 0.7
+    assert "Warning" not in "\n".join(transfer_lines(doc))
+
+
 def test_allocation_with_seeds_averages_and_states_the_spread(tmp_path):
     out = _study(tmp_path)
     shares = {"python": 0.5, "java": 0.3, "go": 0.2}

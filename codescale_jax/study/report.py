@@ -28,6 +28,9 @@ from codescale_jax.study.results import ResultsError, by_language, load_results
 LAW_KEYS = ("A", "B", "alpha_N", "alpha_D", "L_inf")
 #: A fitted floor below this (nats) sits at the bound of the LSE form: the data did not pin it down.
 FLOOR_AT_ZERO = 1e-3
+#: A fitted transfer above this (tokens of the target's own per token of another language) is a fit
+#: that ran off, not a measurement: the report says so under the transfer matrix.
+TAU_PLAUSIBLE_MAX = 10.0
 #: Extrapolation target of the study issue: mean relative error on the held-out largest runs.
 EXTRAPOLATION_TARGET = 0.02
 
@@ -523,6 +526,15 @@ def transfer_lines(transfer: dict) -> list[str]:
     if total:
         lines += ["", f"{resolved} of {total} intervals exclude 0 (transfer resolved in sign); the others are "
                       "consistent with no transfer at all."]
+    off = [(langs[i], langs[j], tau[i, j]) for i in range(len(langs)) for j in range(len(langs))
+           if i != j and np.isfinite(tau[i, j]) and tau[i, j] > TAU_PLAUSIBLE_MAX]
+    if off:
+        pairs = ", ".join(f"{a} <- {b} {_f2(t)}" for a, b, t in off)
+        lines += ["", f"**Warning: the transfer fit ran off for {len(off)} pair(s)** ({pairs}): tau above "
+                      f"{TAU_PLAUSIBLE_MAX:g} credits a language with more than {TAU_PLAUSIBLE_MAX:g} of its own tokens "
+                      "per token of another, which usually means the laws do not describe the synergy runs' size "
+                      "and budget (the transfer absorbs their error). Predictions and the allocation that use this "
+                      "matrix are not to be trusted; fit the transfer on runs inside the laws' fitted range."]
     return lines + [""]
 
 
