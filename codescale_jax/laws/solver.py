@@ -274,14 +274,10 @@ def slsqp_box_simplex(objective: Callable, constraints: Callable, inits, lo, hi,
         return float(v), np.asarray(g, dtype=np.float64)
 
     bounds = list(zip(np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)))
-    out = []
-    for init in inits:
-        k = len(np.asarray(init))
-        res = optimize.minimize(
-            fun, np.asarray(init, dtype=np.float64), jac=True, method="SLSQP", bounds=bounds,
-            constraints=[{"type": "eq", "fun": lambda p: float(np.sum(p) - 1.0), "jac": lambda p: np.ones(k)},
-                         {"type": "ineq", "fun": lambda p: np.asarray(margin(jnp.asarray(p)), dtype=np.float64),
-                          "jac": lambda p: np.asarray(margin_jac(jnp.asarray(p)), dtype=np.float64)}],
-            options={"maxiter": maxiter, "ftol": ftol})
-        out.append((np.asarray(res.x, dtype=np.float64), float(res.fun), int(res.nit)))
-    return out
+    k = len(bounds)
+    cons = [{"type": "eq", "fun": lambda p: float(np.sum(p) - 1.0), "jac": lambda p: np.ones(k)},
+            {"type": "ineq", "fun": lambda p: np.asarray(margin(jnp.asarray(p)), dtype=np.float64),
+             "jac": lambda p: np.asarray(margin_jac(jnp.asarray(p)), dtype=np.float64)}]
+    results = [optimize.minimize(fun, np.asarray(init, dtype=np.float64), jac=True, method="SLSQP", bounds=bounds,
+                                 constraints=cons, options={"maxiter": maxiter, "ftol": ftol}) for init in inits]
+    return [(np.asarray(r.x, dtype=np.float64), float(r.fun), int(r.nit)) for r in results]
